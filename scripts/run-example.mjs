@@ -1,0 +1,19 @@
+// `npm run example`: runs examples/greeter/plan.yaml on a scratch copy of examples/greeter/repo with the
+// recorded model answers, so the whole flow runs offline without touching the checked-in example.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const example = path.join(root, 'examples', 'greeter');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-example-'));
+fs.cpSync(path.join(example, 'repo'), scratch, { recursive: true });
+
+const cli = path.join(root, 'dist', 'cli.js');
+const args = ['run', path.join(example, 'plan.yaml'), '--repo', scratch, '--llm', `scripted:${path.join(example, 'responses.json')}`];
+process.stderr.write(`scratch copy: ${scratch}\n$ autopack ${args.join(' ')}\n\n`);
+const run = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
+process.stderr.write(`\nInspect it: node dist/cli.js status --repo ${scratch}\n`);
+process.exit(run.status ?? 1);

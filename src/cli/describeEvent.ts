@@ -1,0 +1,62 @@
+import type { StoredRunEvent } from '../store/events.js';
+import { healthCheckErrors } from '../machines/feedback.js';
+
+const firstLine = (text: string, max = 160): string => {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+
+/** One human line for a log event: what happened, without the payload. Used by progress and `log`. */
+export function describeEvent(event: StoredRunEvent): string {
+  switch (event.type) {
+    case 'run.started':
+      return `run ${event.data.runId} started: ${event.data.phases.length} phase(s) in ${event.data.repoRoot}`;
+    case 'run.begun':
+      return event.data.phaseIndex === null ? 'nothing to run' : 'run begun';
+    case 'phase.started':
+      return `phase ${event.data.phaseId} started`;
+    case 'llm.completed': {
+      const out = event.data.outcome;
+      if (!out.ok) return 'model call failed';
+      const { usage } = out.value.response;
+      return `attempt ${event.data.attempt}: model answered (${usage.promptTokens}+${usage.completionTokens} tokens, ${(out.value.latencyMs / 1000).toFixed(1)} s)`;
+    }
+    case 'phase.finished':
+      return `phase ${event.data.phaseIndex + 1} ${event.data.success ? 'succeeded' : 'failed'}`;
+    case 'changes.applied':
+      return event.data.outcome.ok
+        ? `attempt ${event.data.attempt}: applied ${event.data.outcome.value.files.length} file(s): ${event.data.outcome.value.files.map((f) => f.path).join(', ')}`
+        : 'apply failed';
+    case 'health.checked': {
+      const out = event.data.outcome;
+      if (!out.ok) return 'health checks errored';
+      const names = out.value.results.map((r) => `${r.name} ${r.passed ? 'ok' : 'FAILED'}`).join(', ');
+      const failures = healthCheckErrors(out.value.results);
+      return `attempt ${event.data.attempt}: health checks ${out.value.passed ? 'passed' : 'failed'} (${names})${failures.length > 0 ? `: ${firstLine(failures[0] ?? '')}` : ''}`;
+    }
+    case 'response.parsed':
+      return event.data.outcome.ok ? `attempt ${event.data.attempt}: ${event.data.outcome.value.files.length} change(s) proposed` : 'parsed';
+    case 'changes.validated':
+      return `attempt ${event.data.attempt}: changes valid`;
+    case 'changes.rolled_back':
+      return event.data.outcome.ok ? `attempt ${event.data.attempt}: rolled back ${event.data.outcome.value.restored.length} file(s)` : 'rolled back';
+    case 'backoff.elapsed':
+      return `backoff over, starting attempt ${event.data.attempt + 1}`;
+    case 'llm.failed':
+    case 'response.rejected':
+    case 'changes.rejected':
+    case 'changes.apply_failed':
+    case 'health.check_errored':
+    case 'changes.rollback_failed':
+    case 'backoff.failed': {
+      const out = event.data.outcome;
+      const errors = out.ok ? [] : out.error.errors;
+      const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+      return `attempt ${event.data.attempt} failed [${out.ok ? '' : out.error.code}]: ${firstLine(errors[0] ?? '')}${more}`;
+    }
+    default: {
+      const unknownEvent: never = event;
+      return String(unknownEvent);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { Observable, Subscription } from 'rxjs';
+import type { StoredRunEvent } from '../store/events.js';
+import { describeEvent } from './describeEvent.js';
+
+/** Prints one line per meaningful event to a stream (stderr), so stdout stays free for results. */
+export function showProgress(events$: Observable<StoredRunEvent>, write: (line: string) => void): Subscription {
+  let totalPhases = 0;
+  return events$.subscribe((event) => {
+    switch (event.type) {
+      case 'run.started':
+        totalPhases = event.data.phases.length;
+        write(`autopack: ${describeEvent(event)}`);
+        return;
+      case 'phase.started': {
+        write(`[${event.data.phaseIndex + 1}/${totalPhases}] ${event.data.phaseId}`);
+        return;
+      }
+      case 'run.begun':
+      case 'changes.validated':
+      case 'response.parsed':
+        return;
+      case 'phase.finished': {
+        const mark = event.data.success ? '✓' : '✗';
+        write(`  ${mark} ${event.data.success ? 'done' : 'failed'}`);
+        return;
+      }
+      default:
+        write(`  ${describeEvent(event)}`);
+    }
+  });
+}

@@ -1,0 +1,57 @@
+import { foldRunState, toOrchestrationResult, type RunState } from '../store/index.js';
+import type { CliIo } from './io.js';
+import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
+
+const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
+const seconds = (from: number | null, to: number | null): string =>
+  from === null || to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`;
+const tokens = (state: RunState): number => state.phases.reduce((n, p) => n + p.promptTokens + p.completionTokens, 0);
+
+function runLine(state: RunState): string {
+  const done = state.phases.filter((p) => p.status === 'succeeded').length;
+  const failed = state.phases.filter((p) => p.status === 'failed').length;
+  return [
+    (state.runId ?? '?').padEnd(28),
+    state.status.padEnd(10),
+    `${done}/${state.phases.length} ok${failed > 0 ? `, ${failed} failed` : ''}`.padEnd(16),
+    `${tokens(state)} tok`.padEnd(12),
+    time(state.startedAt),
+    seconds(state.startedAt, state.finishedAt),
+  ].join('  ');
+}
+
+function runDetail(state: RunState): string[] {
+  const lines = [runLine(state), `  repo: ${state.start?.repoRoot ?? '-'}`];
+  for (const phase of state.phases) {
+    const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';
+    lines.push(`  ${phase.status.padEnd(9)} ${phase.id}${where}: ${phase.spec.description.split('\n')[0]}`);
+    if (phase.status === 'failed') {
+      const last = phase.failedAttempts.at(-1);
+      for (const error of last?.errors ?? []) lines.push(`            attempt ${last?.attempt}: ${error.split('\n')[0]}`);
+    }
+  }
+  return lines;
+}
+
+export function statusCommand(runId: string | undefined, flags: LogLocation & { json?: boolean }, io: CliIo): number {
+  const { store, dbPath } = openLogReadonly(flags);
+  try {
+    if (runId !== undefined) {
+      requireRun(store, runId, dbPath);
+      const state = foldRunState(store.read(runId));
+      io.stdout(flags.json === true ? JSON.stringify({ status: state.status, result: toOrchestrationResult(state) }, null, 2) : runDetail(state).join('\n'));
+      return 0;
+    }
+    const states = store.listStreams().map((s) => foldRunState(store.read(s.stream)));
+    if (flags.json === true) {
+      io.stdout(JSON.stringify(states.map((s) => ({ run_id: s.runId, status: s.status, result: toOrchestrationResult(s) })), null, 2));
+    } else if (states.length === 0) {
+      io.stdout(`no runs in ${dbPath}`);
+    } else {
+      io.stdout(states.map(runLine).join('\n'));
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+}

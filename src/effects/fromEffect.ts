@@ -1,0 +1,55 @@
+import { fromPromise } from 'xstate';
+import type { EffectFailure, EffectOutcome } from '../machines/effectContracts.js';
+import { AutopackError, toErrorData, type ErrorCode } from '../model/errors.js';
+
+export interface EffectRuntime {
+  /** Stamps when each effect finished; the only clock the machines ever see. */
+  clock: () => number;
+  /** Aborted when the whole run is cancelled (Ctrl-C, a failed log append). */
+  runSignal?: AbortSignal;
+}
+
+export interface EffectDefinition<I, O> {
+  /** Code for failures that are not already AutopackErrors. */
+  failureCode: ErrorCode;
+  /** Whether such failures are worth another attempt. */
+  retryable: boolean;
+  run: (input: I, signal: AbortSignal) => Promise<O>;
+}
+
+function toFailure(error: unknown, definition: { failureCode: ErrorCode; retryable: boolean }): EffectFailure {
+  if (error instanceof AutopackError) {
+    const data = error.toData();
+    const errors = error.errors;
+    return data.detail === undefined
+      ? { code: data.code, errors, retryable: data.retryable }
+      : { code: data.code, errors, retryable: data.retryable, detail: data.detail };
+  }
+  const data = toErrorData(error, definition.failureCode);
+  const retryable = data.code === 'ABORTED' ? false : definition.retryable;
+  return data.detail === undefined
+    ? { code: data.code, errors: [data.message], retryable }
+    : { code: data.code, errors: [data.message], retryable, detail: data.detail };
+}
+
+/**
+ * Actor logic for one effect: resolves with an EffectOutcome and never rejects, so the machine branches
+ * on data. Errors are converted here, at the boundary, from whatever the effect threw.
+ */
+export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefinition<I, O>) {
+  return fromPromise<EffectOutcome<O>, I>(async ({ input, signal }) => {
+    // Yield once so the transition that started this effect is appended before the effect acts.
+    await Promise.resolve();
+    const combined = runtime.runSignal === undefined ? signal : AbortSignal.any([signal, runtime.runSignal]);
+    try {
+      if (combined.aborted) throw new AutopackError('ABORTED', 'the run was cancelled');
+      const value = await definition.run(input, combined);
+      return { ok: true, value, at: runtime.clock() };
+    } catch (error) {
+      const failure = combined.aborted
+        ? { code: 'ABORTED' as const, errors: ['the run was cancelled'], retryable: false }
+        : toFailure(error, definition);
+      return { ok: false, error: failure, at: runtime.clock() };
+    }
+  });
+}

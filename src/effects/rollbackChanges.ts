@@ -1,0 +1,11 @@
+import type { RollbackChangesInput, RollbackChangesOutput } from '../machines/effectContracts.js';
+import { rollbackChangeSet } from '../workspace/index.js';
+import { fromEffect, type EffectRuntime } from './fromEffect.js';
+
+export function fromRollbackChanges(deps: EffectRuntime & { repoRoot: string }) {
+  return fromEffect<RollbackChangesInput, RollbackChangesOutput>(deps, {
+    failureCode: 'ROLLBACK_FAILED',
+    retryable: false,
+    run: (input) => rollbackChangeSet({ repoRoot: deps.repoRoot, applied: input.applied }),
+  });
+}

@@ -1,0 +1,22 @@
+import type { ValidateChangesInput, ValidateChangesOutput } from '../machines/effectContracts.js';
+import { AutopackError } from '../model/errors.js';
+import { validateChanges } from '../validation/index.js';
+import { fromEffect, type EffectRuntime } from './fromEffect.js';
+
+export function fromValidateChanges(deps: EffectRuntime & { repoRoot: string }) {
+  return fromEffect<ValidateChangesInput, ValidateChangesOutput>(deps, {
+    failureCode: 'CHANGES_INVALID',
+    retryable: true,
+    run: async (input) => {
+      const [valid, errors] = validateChanges(input.changes, {
+        repoRoot: deps.repoRoot,
+        protectedPaths: input.protectedPaths,
+        allowMassDeletion: input.allowMassDeletion,
+      });
+      if (!valid) {
+        throw new AutopackError('CHANGES_INVALID', errors[0] ?? 'the changes are invalid', { retryable: true, errors });
+      }
+      return { checked: input.changes.length };
+    },
+  });
+}

@@ -1,0 +1,197 @@
+import path from 'node:path';
+import { Subject, type Observable } from 'rxjs';
+import { z } from 'zod';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from '../machines/index.js';
+import { machineVersion } from '../runtime/machineVersion.js';
+import { AutopackError } from '../model/errors.js';
+import { HealthCheckSpecSchema, type HealthCheckSpec } from '../model/healthCheck.js';
+import { PhaseSpecSchema, type Complexity, type PhaseSpec } from '../model/phaseSpec.js';
+import type { OrchestrationResult, PhaseResult, ValidationResult } from '../model/results.js';
+import type { LLMClient } from '../llm/types.js';
+import { executeRun } from '../runtime/executeRun.js';
+import { createRunId } from '../runtime/runId.js';
+import {
+  createSqliteEventStore,
+  toOrchestrationResult,
+  type Durability,
+  type EventStore,
+  type RunStartedData,
+  type StoredRunEvent,
+} from '../store/index.js';
+import { defaultProtectedPaths, validateChanges } from '../validation/index.js';
+import { formatZodError } from './formatZodError.js';
+
+const LLMClientSchema = z.custom<LLMClient>(
+  (value) =>
+    typeof value === 'object' && value !== null && typeof (value as { complete?: unknown }).complete === 'function',
+  { error: 'llmClient must be an object with a complete(request) method (see docs/llm-client.md)' },
+);
+
+const OutputTokensSchema = z.object({ low: z.number().int().positive(), medium: z.number().int().positive(), high: z.number().int().positive() });
+
+export const PhaseExecutorOptionsSchema = z.object({
+  llmClient: LLMClientSchema,
+  repoRoot: z.string().min(1, 'repoRoot must name the repository directory'),
+  dbPath: z.string().min(1).optional(),
+  maxTokens: z.number().int().positive().default(200_000),
+  healthChecks: z.array(HealthCheckSpecSchema).default([]),
+  backoff: z
+    .object({ initialMs: z.number().nonnegative(), maxMs: z.number().nonnegative(), multiplier: z.number().min(1) })
+    .partial()
+    .optional(),
+  outputTokens: OutputTokensSchema.optional(),
+  durability: z.enum(['normal', 'full']).default('normal'),
+  /** Injected for tests; defaults to Date.now. */
+  clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
+});
+export type PhaseExecutorOptions = z.input<typeof PhaseExecutorOptionsSchema>;
+
+export interface ExecutePhaseOptions {
+  maxRetries?: number;
+  enableHealthChecks?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Everything a multi-phase run needs; PhaseOrchestrator and the CLI build one of these. */
+export interface RunPlanRequest {
+  phases: readonly PhaseSpec[];
+  maxRetries: number;
+  enableHealthChecks: boolean;
+  stopOnFailure: boolean;
+  /** Extra protected paths for every phase, on top of the defaults and each phase's own. */
+  protectedPaths?: readonly string[];
+  /** Added to the executor's health checks. */
+  healthChecks?: readonly HealthCheckSpec[];
+  /** Per-phase context files; a phase with none uses its existing deliverables. */
+  contextFiles?: readonly (readonly string[])[];
+  signal?: AbortSignal;
+  /** Called once the run has an id, before its first event. */
+  onRunStarted?: (runId: string) => void;
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AutopackError('INPUT_INVALID', `${what}: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * Executes build phases: prompt → parse → validate → apply → health checks, retrying with the failure
+ * fed back. Each run is an event-sourced orchestrator machine whose every transition is in the log.
+ */
+export class PhaseExecutor {
+  readonly repoRoot: string;
+  readonly dbPath: string;
+  readonly maxTokens: number;
+  private readonly llmClient: LLMClient;
+  private readonly healthChecks: HealthCheckSpec[];
+  private readonly backoff: BackoffPolicy;
+  private readonly outputTokens: Record<Complexity, number> | undefined;
+  private readonly durability: Durability;
+  private readonly clock: () => number;
+  private readonly subject = new Subject<StoredRunEvent>();
+  private store: EventStore | null = null;
+
+  /** Every event this executor appends, live, across its runs. */
+  readonly events$: Observable<StoredRunEvent> = this.subject.asObservable();
+
+  constructor(options: PhaseExecutorOptions) {
+    const parsed = parseOrThrow(PhaseExecutorOptionsSchema, options, 'PhaseExecutor options');
+    this.llmClient = parsed.llmClient;
+    this.repoRoot = path.resolve(parsed.repoRoot);
+    this.dbPath = path.resolve(this.repoRoot, parsed.dbPath ?? path.join('.autonomous_runs', 'autopack.db'));
+    this.maxTokens = parsed.maxTokens;
+    this.healthChecks = parsed.healthChecks;
+    this.backoff = { ...DEFAULT_BACKOFF, ...parsed.backoff };
+    this.outputTokens = parsed.outputTokens;
+    this.durability = parsed.durability;
+    this.clock = parsed.clock ?? Date.now;
+  }
+
+  /** The paths no change may touch: autopack's own state always, plus the caller's. */
+  protectedPaths(extra: readonly string[] = []): string[] {
+    return [...new Set([...defaultProtectedPaths(this.repoRoot, this.dbPath), ...extra])];
+  }
+
+  validateChanges(changes: readonly unknown[], protectedPaths?: readonly string[]): ValidationResult {
+    return validateChanges(changes, { repoRoot: this.repoRoot, protectedPaths: this.protectedPaths(protectedPaths) });
+  }
+
+  async executePhase(
+    phaseSpec: PhaseSpec,
+    contextFiles: readonly string[] = [],
+    protectedPaths: readonly string[] = [],
+    options: ExecutePhaseOptions = {},
+  ): Promise<PhaseResult> {
+    const result = await this.runPlan({
+      phases: [phaseSpec],
+      maxRetries: options.maxRetries ?? 0,
+      enableHealthChecks: options.enableHealthChecks ?? true,
+      stopOnFailure: true,
+      protectedPaths,
+      contextFiles: [contextFiles],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const phaseResult = result.phase_results[0];
+    if (phaseResult === undefined) throw new AutopackError('INTERNAL', `run ${result.run_id} recorded no result for its phase`);
+    return phaseResult;
+  }
+
+  async runPlan(request: RunPlanRequest): Promise<OrchestrationResult> {
+    const specs = parseOrThrow(z.array(PhaseSpecSchema), request.phases, 'phases');
+    const maxRetries = parseOrThrow(z.number().int().min(0).max(100), request.maxRetries, 'maxRetries');
+    const extraChecks = parseOrThrow(z.array(HealthCheckSpecSchema), request.healthChecks ?? [], 'healthChecks');
+    const ids = specs.map((spec, index) => spec.id ?? `phase-${index + 1}`);
+    const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+    if (duplicate !== undefined) {
+      throw new AutopackError('INPUT_INVALID', `phases: two phases have the id "${duplicate}"; give each phase a unique id`);
+    }
+
+    const runId = createRunId(this.clock());
+    const start: RunStartedData = {
+      runId,
+      repoRoot: this.repoRoot,
+      dbPath: this.dbPath,
+      machineVersion: machineVersion(),
+      phases: specs.map((spec, index) => ({
+        index,
+        id: ids[index] as string,
+        spec,
+        contextFiles: [...(request.contextFiles?.[index] ?? []), ...(spec.context_files ?? [])],
+        protectedPaths: this.protectedPaths([...(request.protectedPaths ?? []), ...(spec.protected_paths ?? [])]),
+      })),
+      options: {
+        maxRetries,
+        enableHealthChecks: request.enableHealthChecks,
+        stopOnFailure: request.stopOnFailure,
+        healthChecks: [...this.healthChecks, ...extraChecks],
+        backoff: this.backoff,
+      },
+    };
+    request.onRunStarted?.(runId);
+    const state = await executeRun({
+      store: this.openStore(),
+      start,
+      llmClient: this.llmClient,
+      repoRoot: this.repoRoot,
+      backupRoot: path.join(this.repoRoot, '.autonomous_runs', 'backups', runId),
+      clock: this.clock,
+      onEvent: (event) => this.subject.next(event),
+      ...(this.outputTokens === undefined ? {} : { outputTokens: this.outputTokens }),
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
+    return toOrchestrationResult(state);
+  }
+
+  /** The event log this executor writes; opened on first use. */
+  openStore(): EventStore {
+    this.store ??= createSqliteEventStore(this.dbPath, { durability: this.durability });
+    return this.store;
+  }
+
+  close(): void {
+    this.store?.close();
+    this.store = null;
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { AutopackError } from '../model/errors.js';
+import type { PhaseSpec } from '../model/phaseSpec.js';
+import type { OrchestrationResult } from '../model/results.js';
+import { formatZodError } from './formatZodError.js';
+import { PhaseExecutor } from './phaseExecutor.js';
+
+const PhaseOrchestratorOptionsSchema = z.object({
+  executor: z.instanceof(PhaseExecutor, { error: 'executor must be a PhaseExecutor' }),
+  maxRetries: z.number().int().min(0).max(100).default(3),
+  enableHealthChecks: z.boolean().default(true),
+});
+export type PhaseOrchestratorOptions = z.input<typeof PhaseOrchestratorOptionsSchema>;
+
+export interface RunPhasesOptions {
+  stopOnFailure?: boolean;
+  signal?: AbortSignal;
+  onRunStarted?: (runId: string) => void;
+}
+
+/** Runs phases in order with retries; the result is the fold of the run's event log. */
+export class PhaseOrchestrator {
+  readonly executor: PhaseExecutor;
+  readonly maxRetries: number;
+  readonly enableHealthChecks: boolean;
+
+  constructor(options: PhaseOrchestratorOptions) {
+    const parsed = PhaseOrchestratorOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new AutopackError('INPUT_INVALID', `PhaseOrchestrator options: ${formatZodError(parsed.error)}`);
+    }
+    this.executor = parsed.data.executor;
+    this.maxRetries = parsed.data.maxRetries;
+    this.enableHealthChecks = parsed.data.enableHealthChecks;
+  }
+
+  runPhases(phases: readonly PhaseSpec[], options: RunPhasesOptions = {}): Promise<OrchestrationResult> {
+    return this.executor.runPlan({
+      phases,
+      maxRetries: this.maxRetries,
+      enableHealthChecks: this.enableHealthChecks,
+      stopOnFailure: options.stopOnFailure ?? true,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onRunStarted === undefined ? {} : { onRunStarted: options.onRunStarted }),
+    });
+  }
+}

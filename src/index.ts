@@ -1,0 +1,51 @@
+export { PhaseExecutor, PhaseExecutorOptionsSchema } from './executor/phaseExecutor.js';
+export type { ExecutePhaseOptions, PhaseExecutorOptions, RunPlanRequest } from './executor/phaseExecutor.js';
+export { PhaseOrchestrator } from './executor/phaseOrchestrator.js';
+export type { PhaseOrchestratorOptions, RunPhasesOptions } from './executor/phaseOrchestrator.js';
+
+export { PhaseSpecSchema, ComplexitySchema } from './model/phaseSpec.js';
+export type { PhaseSpec, Complexity } from './model/phaseSpec.js';
+export { FileChangeSchema, ChangeModeSchema, ModelResponseSchema } from './model/fileChange.js';
+export type { FileChange, ChangeMode, ModelResponse } from './model/fileChange.js';
+export {
+  PhaseResultSchema,
+  OrchestrationResultSchema,
+  HealthCheckResultSchema,
+  PhaseHealthChecksSchema,
+} from './model/results.js';
+export type {
+  PhaseResult,
+  OrchestrationResult,
+  HealthCheckResult,
+  PhaseHealthChecks,
+  ValidationResult,
+} from './model/results.js';
+export { HealthCheckSpecSchema } from './model/healthCheck.js';
+export type { HealthCheckSpec } from './model/healthCheck.js';
+export { AutopackError, ERROR_CODES } from './model/errors.js';
+export type { ErrorCode, ErrorData } from './model/errors.js';
+
+export type { LLMClient, LLMRequest, LLMResponse, LLMMessage, LLMUsage, FinishReason } from './llm/types.js';
+export { ScriptedLLMClient, ScriptedStepSchema, loadScript } from './llm/scriptedClient.js';
+export type { ScriptedStep } from './llm/scriptedClient.js';
+
+export { loadPlan } from './plan/loadPlan.js';
+export type { LoadedPlan } from './plan/loadPlan.js';
+export { PlanSchema } from './plan/planSchema.js';
+export type { Plan } from './plan/planSchema.js';
+
+export {
+  createSqliteEventStore,
+  createMemoryEventStore,
+  foldRunState,
+  evolveRunState,
+  initialRunState,
+  toOrchestrationResult,
+  toPhaseResult,
+  VersionConflictError,
+  RUN_EVENT_TYPES,
+} from './store/index.js';
+export type { EventStore, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState } from './store/index.js';
+export { orchestratorMachine, phaseMachine, backoffDelayMs, DEFAULT_BACKOFF } from './machines/index.js';
+export type { BackoffPolicy } from './machines/index.js';
+export { DEFAULT_PROTECTED_PATHS } from './validation/index.js';

@@ -1,0 +1,117 @@
+/**
+ * What the phase machine needs from the outside world, as data. The machine only names these effects;
+ * src/effects/ implements them and the composition root provides them. Types only: no values cross here.
+ */
+import type { ErrorCode } from '../model/errors.js';
+import type { FileChange, ModelResponse } from '../model/fileChange.js';
+import type { HealthCheckSpec } from '../model/healthCheck.js';
+import type { PhaseSpec } from '../model/phaseSpec.js';
+import type { HealthCheckResult } from '../model/results.js';
+import type { LLMMessage, LLMResponse } from '../llm/types.js';
+
+export interface EffectFailure {
+  code: ErrorCode;
+  /** One line per problem, written for both the user and the model's next attempt. */
+  errors: string[];
+  retryable: boolean;
+  detail?: string;
+}
+
+/**
+ * Effects resolve, never reject: a failure is data the machine branches on by code. `at` is the wall
+ * clock when the effect finished, stamped by the effect runner so that machines never read a clock.
+ */
+export type EffectOutcome<T> = { ok: true; value: T; at: number } | { ok: false; error: EffectFailure; at: number };
+
+export interface CallLlmInput {
+  phaseIndex: number;
+  attempt: number;
+  spec: PhaseSpec;
+  contextFiles: string[];
+  protectedPaths: string[];
+  previousErrors: string[];
+}
+export interface ContextFileUsed {
+  path: string;
+  /** null when the file does not exist (yet). */
+  bytes: number | null;
+}
+export interface CallLlmOutput {
+  request: { promptId: string; promptVersion: number; messages: LLMMessage[]; maxOutputTokens: number };
+  response: LLMResponse;
+  latencyMs: number;
+  context: ContextFileUsed[];
+}
+
+export interface ParseResponseInput {
+  response: LLMResponse;
+}
+export type ParseResponseOutput = ModelResponse;
+
+export interface ValidateChangesInput {
+  changes: FileChange[];
+  protectedPaths: string[];
+  allowMassDeletion: boolean;
+}
+export interface ValidateChangesOutput {
+  checked: number;
+}
+
+export interface ApplyChangesInput {
+  phaseIndex: number;
+  attempt: number;
+  changes: FileChange[];
+}
+export interface AppliedFile {
+  path: string;
+  mode: FileChange['mode'];
+  existedBefore: boolean;
+  beforeSha256: string | null;
+  afterSha256: string | null;
+  bytes: number;
+}
+export interface AppliedChangeSet {
+  backupDir: string;
+  files: AppliedFile[];
+  /** Repo-relative directories the apply created, deepest first, so rollback can remove them. */
+  createdDirs: string[];
+}
+
+export interface RunHealthChecksInput {
+  checks: HealthCheckSpec[];
+  deliverables: string[];
+  writtenPaths: string[];
+}
+export interface RunHealthChecksOutput {
+  passed: boolean;
+  results: HealthCheckResult[];
+}
+
+export interface RollbackChangesInput {
+  applied: AppliedChangeSet;
+}
+export interface RollbackChangesOutput {
+  restored: string[];
+}
+
+export interface SleepInput {
+  /** Epoch ms; a deadline rather than a duration so that a resumed run sleeps only what is left. */
+  until: number;
+}
+export interface SleepOutput {
+  sleptMs: number;
+}
+
+/** Effect name → [input, output]; the single list both the machine and the composition root agree on. */
+export interface PhaseEffects {
+  callLlm: [CallLlmInput, CallLlmOutput];
+  parseResponse: [ParseResponseInput, ParseResponseOutput];
+  validateChanges: [ValidateChangesInput, ValidateChangesOutput];
+  applyChanges: [ApplyChangesInput, AppliedChangeSet];
+  runHealthChecks: [RunHealthChecksInput, RunHealthChecksOutput];
+  rollbackChanges: [RollbackChangesInput, RollbackChangesOutput];
+  sleep: [SleepInput, SleepOutput];
+}
+export type PhaseEffectName = keyof PhaseEffects;
+export type EffectInputOf<K extends PhaseEffectName> = PhaseEffects[K][0];
+export type EffectOutputOf<K extends PhaseEffectName> = PhaseEffects[K][1];

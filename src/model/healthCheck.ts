@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+export const HealthCheckSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Run by /bin/sh in the repository root; passes on exit code 0. */
+  command: z.string().min(1),
+  timeoutMs: z.number().int().positive().optional(),
+});
+export type HealthCheckSpec = z.infer<typeof HealthCheckSpecSchema>;
+
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 120_000;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+export const HealthCheckResultSchema = z.object({
+  name: z.string(),
+  passed: z.boolean(),
+  exit_code: z.number().int().nullable(),
+  /** seconds */
+  duration: z.number().nonnegative(),
+  output_tail: z.string(),
+  timed_out: z.boolean(),
+});
+export type HealthCheckResult = z.infer<typeof HealthCheckResultSchema>;
+
+export const PhaseHealthChecksSchema = z.object({
+  phase_id: z.string(),
+  phase_index: z.number().int().nonnegative(),
+  /** The checks of the phase's last attempt that reached health checking. */
+  checks: z.array(HealthCheckResultSchema),
+});
+export type PhaseHealthChecks = z.infer<typeof PhaseHealthChecksSchema>;
+
+export const PhaseResultSchema = z.object({
+  success: z.boolean(),
+  files_changed: z.array(z.string()),
+  summary: z.string(),
+  errors: z.array(z.string()),
+  token_usage: z.number().int().nonnegative(),
+  /** seconds */
+  duration: z.number().nonnegative(),
+  retry_count: z.number().int().nonnegative(),
+  run_id: z.string(),
+  phase_id: z.string(),
+});
+export type PhaseResult = z.infer<typeof PhaseResultSchema>;
+
+export const OrchestrationResultSchema = z.object({
+  total_phases: z.number().int().nonnegative(),
+  successful_phases: z.number().int().nonnegative(),
+  failed_phases: z.number().int().nonnegative(),
+  phase_results: z.array(PhaseResultSchema),
+  /** seconds */
+  total_duration: z.number().nonnegative(),
+  health_check_results: z.array(PhaseHealthChecksSchema),
+  run_id: z.string(),
+});
+export type OrchestrationResult = z.infer<typeof OrchestrationResultSchema>;
+
+export type ValidationResult = [isValid: boolean, errors: string[]];

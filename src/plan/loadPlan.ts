@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { formatZodError } from '../executor/formatZodError.js';
+import type { HealthCheckSpec } from '../model/healthCheck.js';
+import { AutopackError } from '../model/errors.js';
+import { PlanSchema, type Plan } from './planSchema.js';
+
+export interface LoadedPlan {
+  file: string;
+  phases: Plan['phases'];
+  healthChecks: HealthCheckSpec[];
+}
+
+function parseText(file: string, text: string): unknown {
+  const isJson = path.extname(file).toLowerCase() === '.json';
+  try {
+    return isJson ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? `:${error.linePos[0].line}` : '';
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new AutopackError('PLAN_INVALID', `${file}${where}: not valid ${isJson ? 'JSON' : 'YAML'}: ${message}`);
+  }
+}
+
+/** Reads and validates a plan; every problem names the file, the phase index and the field. */
+export function loadPlan(file: string): LoadedPlan {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+    throw new AutopackError('PLAN_INVALID', `${file}: cannot read the plan (${reason})`);
+  }
+  const parsed = PlanSchema.safeParse(parseText(file, text));
+  if (!parsed.success) {
+    const lines = formatZodError(parsed.error).split('\n').map((line) => `${file}: ${line}`);
+    throw new AutopackError('PLAN_INVALID', lines.join('\n'), { errors: lines });
+  }
+  const ids = parsed.data.phases.map((phase, index) => phase.id ?? `phase-${index + 1}`);
+  ids.forEach((id, index) => {
+    const first = ids.indexOf(id);
+    if (first !== index) {
+      throw new AutopackError('PLAN_INVALID', `${file}: phases[${index}].id: "${id}" is already used by phases[${first}]; ids must be unique`);
+    }
+  });
+  return {
+    file,
+    phases: parsed.data.phases,
+    healthChecks: (parsed.data.health_checks ?? []).map((check) => ({
+      name: check.name,
+      command: check.command,
+      ...(check.timeout_ms === undefined ? {} : { timeoutMs: check.timeout_ms }),
+    })),
+  };
+}

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { PhaseSpecSchema } from '../model/phaseSpec.js';
+
+/** Plan files use snake_case like the phase specs; `timeout_ms` maps to the API's `timeoutMs`. */
+export const PlanHealthCheckSchema = z.strictObject({
+  name: z.string().min(1),
+  command: z.string().min(1),
+  timeout_ms: z.number().int().positive().optional(),
+});
+
+export const PlanSchema = z.strictObject({
+  phases: z.array(PhaseSpecSchema).min(1, 'a plan needs at least one phase'),
+  health_checks: z.array(PlanHealthCheckSchema).optional(),
+});
+export type Plan = z.infer<typeof PlanSchema>;

@@ -1,0 +1,134 @@
+import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import type { EffectOutcome, PhaseEffectName } from '../machines/effectContracts.js';
+import type { OrchestratorContext } from '../machines/orchestrator.js';
+import type { PhaseContext } from '../machines/phase.js';
+import type { EventStore } from '../store/eventStore.js';
+import type { NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from '../store/events.js';
+
+/** Which log event a finished effect becomes: [on success, on failure]. */
+const EFFECT_EVENT_TYPES: { [K in PhaseEffectName]: [RunEventType, RunEventType] } = {
+  callLlm: ['llm.completed', 'llm.failed'],
+  parseResponse: ['response.parsed', 'response.rejected'],
+  validateChanges: ['changes.validated', 'changes.rejected'],
+  applyChanges: ['changes.applied', 'changes.apply_failed'],
+  runHealthChecks: ['health.checked', 'health.check_errored'],
+  rollbackChanges: ['changes.rolled_back', 'changes.rollback_failed'],
+  sleep: ['backoff.elapsed', 'backoff.failed'],
+};
+
+const DONE_ACTOR_PREFIX = 'xstate.done.actor.';
+
+function isEffectName(name: string): name is PhaseEffectName {
+  return Object.hasOwn(EFFECT_EVENT_TYPES, name);
+}
+
+function stateName(snapshot: AnyMachineSnapshot): string {
+  return typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
+}
+
+function isMachineSnapshot(snapshot: unknown): snapshot is AnyMachineSnapshot {
+  return typeof snapshot === 'object' && snapshot !== null && 'machine' in snapshot && 'value' in snapshot;
+}
+
+export interface RecorderOptions {
+  store: EventStore;
+  runId: string;
+  start: RunStartedData;
+  clock: () => number;
+  onAppended: (event: StoredRunEvent) => void;
+}
+
+export interface Recorder {
+  inspect: (event: InspectionEvent) => void;
+  /** The first append that failed; the runtime aborts the run when this is set. */
+  readonly failure: unknown;
+  readonly version: number;
+}
+
+/**
+ * Turns every transition of every machine actor into one appended log event. It runs inside XState's
+ * inspection callback, synchronously, so the event is in the log before the effect it starts can act.
+ */
+export function createRecorder(options: RecorderOptions, onFailure: (error: unknown) => void): Recorder {
+  const previous = new Map<string, AnyMachineSnapshot>();
+  let version = options.store.version(options.runId);
+  let failure: unknown = null;
+
+  function toLogEvent(
+    machineId: string,
+    xstateEvent: { type: string; output?: unknown },
+    before: AnyMachineSnapshot | undefined,
+    after: AnyMachineSnapshot,
+  ): NewRunEvent | null {
+    const at = options.clock();
+    const source = before === undefined ? null : stateName(before);
+    const target = stateName(after);
+    if (machineId === 'orchestrator') {
+      const context = after.context as OrchestratorContext;
+      const actor = 'orchestrator';
+      const nextPhaseIndex = context.currentIndex < context.phases.length ? context.currentIndex : null;
+      if (xstateEvent.type === 'xstate.init') {
+        return { type: 'run.started', actor, source, target, data: options.start, at };
+      }
+      if (xstateEvent.type === 'run.begin') {
+        return { type: 'run.begun', actor, source, target, data: { phaseIndex: nextPhaseIndex }, at };
+      }
+      if (xstateEvent.type === `${DONE_ACTOR_PREFIX}phase`) {
+        const output = xstateEvent.output as { phaseIndex: number; success: boolean };
+        const data = { phaseIndex: output.phaseIndex, success: output.success, nextPhaseIndex };
+        return { type: 'phase.finished', actor, source, target, data: target === 'running_phase' ? data : { ...data, nextPhaseIndex: null }, at };
+      }
+      return null;
+    }
+    const context = after.context as PhaseContext;
+    const actor = `phase-${context.phaseIndex}`;
+    if (xstateEvent.type === 'xstate.init') {
+      const data = { phaseIndex: context.phaseIndex, attempt: context.attempt, phaseId: context.phaseId };
+      return { type: 'phase.started', actor, source, target, data, at };
+    }
+    if (!xstateEvent.type.startsWith(DONE_ACTOR_PREFIX)) return null;
+    const effect = xstateEvent.type.slice(DONE_ACTOR_PREFIX.length);
+    if (!isEffectName(effect)) return null;
+    const outcome = xstateEvent.output as EffectOutcome<unknown>;
+    const [onSuccess, onFailure] = EFFECT_EVENT_TYPES[effect];
+    // The attempt the effect belonged to: a finished backoff already counts the next one in `after`.
+    const attempt = ((before ?? after).context as PhaseContext).attempt;
+    return {
+      type: outcome.ok ? onSuccess : onFailure,
+      actor,
+      source,
+      target,
+      data: { phaseIndex: context.phaseIndex, attempt, outcome },
+      at,
+    } as NewRunEvent;
+  }
+
+  function inspect(inspectionEvent: InspectionEvent): void {
+    if (inspectionEvent.type !== '@xstate.snapshot' || failure !== null) return;
+    const snapshot = inspectionEvent.snapshot;
+    if (!isMachineSnapshot(snapshot) || snapshot.status === 'stopped') return;
+    const key = inspectionEvent.actorRef.sessionId;
+    const before = previous.get(key);
+    previous.set(key, snapshot);
+    const logEvent = toLogEvent(snapshot.machine.id, inspectionEvent.event, before, snapshot);
+    if (logEvent === null) return;
+    try {
+      const [stored] = options.store.append(options.runId, [logEvent], { expectedVersion: version });
+      version += 1;
+      if (stored !== undefined) options.onAppended(stored);
+    } catch (error) {
+      failure = error;
+      onFailure(error);
+    }
+  }
+
+  return {
+    inspect,
+    get failure() {
+      return failure;
+    },
+    get version() {
+      return version;
+    },
+  };
+}

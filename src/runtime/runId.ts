@@ -1,0 +1,7 @@
+import { randomBytes } from 'node:crypto';
+
+/** Sortable by start time and readable in a terminal: run-20261125-031522-a1b2c3. */
+export function createRunId(now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,104 @@
+/**
+ * The closed set of event types in a run's log. Each row is one transition of one actor: `source` and
+ * `target` are the actor's state before and after, and the type names what caused it. docs/events.md
+ * documents every type; a new type must be added there and to the fold's exhaustive switch.
+ */
+import type {
+  AppliedChangeSet,
+  CallLlmOutput,
+  EffectOutcome,
+  ParseResponseOutput,
+  RollbackChangesOutput,
+  RunHealthChecksOutput,
+  SleepOutput,
+  ValidateChangesOutput,
+} from '../machines/effectContracts.js';
+import type { BackoffPolicy } from '../machines/backoff.js';
+import type { HealthCheckSpec } from '../model/healthCheck.js';
+import type { PhaseSpec } from '../model/phaseSpec.js';
+
+export interface RunStartedData {
+  runId: string;
+  repoRoot: string;
+  dbPath: string;
+  /** Hash of the machine definitions that wrote this log; a resume under other definitions is refused. */
+  machineVersion: string;
+  phases: { index: number; id: string; spec: PhaseSpec; contextFiles: string[]; protectedPaths: string[] }[];
+  options: {
+    maxRetries: number;
+    enableHealthChecks: boolean;
+    stopOnFailure: boolean;
+    healthChecks: HealthCheckSpec[];
+    backoff: BackoffPolicy;
+  };
+}
+
+interface PhaseScoped {
+  phaseIndex: number;
+  attempt: number;
+}
+
+export type EffectEventData<T> = PhaseScoped & { outcome: EffectOutcome<T> };
+
+export interface EventDataByType {
+  'run.started': RunStartedData;
+  'phase.started': PhaseScoped & { phaseId: string };
+  'llm.completed': EffectEventData<CallLlmOutput>;
+  'llm.failed': EffectEventData<CallLlmOutput>;
+  'response.parsed': EffectEventData<ParseResponseOutput>;
+  'response.rejected': EffectEventData<ParseResponseOutput>;
+  'changes.validated': EffectEventData<ValidateChangesOutput>;
+  'changes.rejected': EffectEventData<ValidateChangesOutput>;
+  'changes.applied': EffectEventData<AppliedChangeSet>;
+  'changes.apply_failed': EffectEventData<AppliedChangeSet>;
+  'health.checked': EffectEventData<RunHealthChecksOutput>;
+  'health.check_errored': EffectEventData<RunHealthChecksOutput>;
+  'changes.rolled_back': EffectEventData<RollbackChangesOutput>;
+  'changes.rollback_failed': EffectEventData<RollbackChangesOutput>;
+  'backoff.elapsed': EffectEventData<SleepOutput>;
+  'backoff.failed': EffectEventData<SleepOutput>;
+  /** The orchestrator left `starting`; its target says whether a phase was scheduled or the plan was empty. */
+  'run.begun': { phaseIndex: number | null };
+  /** A phase machine reached a final state; `phaseIndex` is the next phase to run, or null when the run ended. */
+  'phase.finished': { phaseIndex: number; success: boolean; nextPhaseIndex: number | null };
+}
+
+export type RunEventType = keyof EventDataByType;
+
+export const RUN_EVENT_TYPES = [
+  'run.started',
+  'phase.started',
+  'llm.completed',
+  'llm.failed',
+  'response.parsed',
+  'response.rejected',
+  'changes.validated',
+  'changes.rejected',
+  'changes.applied',
+  'changes.apply_failed',
+  'health.checked',
+  'health.check_errored',
+  'changes.rolled_back',
+  'changes.rollback_failed',
+  'backoff.elapsed',
+  'backoff.failed',
+  'run.begun',
+  'phase.finished',
+] as const satisfies readonly RunEventType[];
+
+/** An event before the store gives it a place in its stream. */
+export type NewRunEvent = {
+  [K in RunEventType]: {
+    type: K;
+    /** `orchestrator` or `phase-<index>`. */
+    actor: string;
+    source: string | null;
+    target: string | null;
+    data: EventDataByType[K];
+    /** Epoch ms, stamped by the runtime's clock. */
+    at: number;
+  };
+}[RunEventType];
+
+/** An event as read back: its stream (the run id), its 1-based sequence number in that stream, its global position. */
+export type StoredRunEvent = NewRunEvent & { stream: string; seq: number; position: number };

@@ -1,0 +1,10 @@
+export type { EventStore, AppendOptions, StreamInfo } from './eventStore.js';
+export { VersionConflictError } from './eventStore.js';
+export { createMemoryEventStore } from './memoryEventStore.js';
+export { createSqliteEventStore } from './sqliteEventStore.js';
+export type { Durability, SqliteEventStoreOptions } from './sqliteEventStore.js';
+export { RUN_EVENT_TYPES } from './events.js';
+export type { EventDataByType, NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from './events.js';
+export { evolveRunState, foldRunState, initialRunState } from './runState.js';
+export type { AttemptErrors, PhaseState, PhaseStatus, RunState, RunStatus } from './runState.js';
+export { toOrchestrationResult, toPhaseResult } from './projections.js';

@@ -1,0 +1,53 @@
+import type { AppendOptions, EventStore, StreamInfo } from './eventStore.js';
+import { VersionConflictError } from './eventStore.js';
+import type { NewRunEvent, StoredRunEvent } from './events.js';
+
+/** The reference implementation of the EventStore contract; the SQLite store must behave the same. */
+export function createMemoryEventStore(): EventStore {
+  const all: StoredRunEvent[] = [];
+  const streams = new Map<string, { events: StoredRunEvent[]; info: StreamInfo }>();
+
+  const version = (stream: string): number => streams.get(stream)?.info.version ?? 0;
+
+  return {
+    append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions): StoredRunEvent[] {
+      const actual = version(stream);
+      if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
+      if (events.length === 0) return [];
+      let entry = streams.get(stream);
+      if (entry === undefined) {
+        const at = events[0]?.at ?? 0;
+        entry = { events: [], info: { stream, version: 0, createdAt: at, updatedAt: at } };
+        streams.set(stream, entry);
+      }
+      const stored = events.map((event, i) => ({
+        ...structuredClone(event),
+        stream,
+        seq: actual + i + 1,
+        position: all.length + i + 1,
+      })) as StoredRunEvent[];
+      all.push(...stored);
+      entry.events.push(...stored);
+      entry.info.version = actual + stored.length;
+      entry.info.updatedAt = stored[stored.length - 1]?.at ?? entry.info.updatedAt;
+      return structuredClone(stored);
+    },
+    read(stream, options = {}) {
+      const from = options.from ?? 1;
+      return structuredClone((streams.get(stream)?.events ?? []).filter((e) => e.seq >= from));
+    },
+    readAll(options = {}) {
+      const after = options.after ?? 0;
+      const matching = all.filter((e) => e.position > after);
+      return structuredClone(options.limit === undefined ? matching : matching.slice(0, options.limit));
+    },
+    aggregate(stream, evolve, initial) {
+      return (streams.get(stream)?.events ?? []).reduce(evolve, initial);
+    },
+    version,
+    listStreams() {
+      return [...streams.values()].map((s) => ({ ...s.info }));
+    },
+    close() {},
+  };
+}

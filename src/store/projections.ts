@@ -1,0 +1,46 @@
+import type { OrchestrationResult, PhaseHealthChecks, PhaseResult } from '../model/results.js';
+import type { PhaseState, RunState } from './runState.js';
+
+const toSeconds = (ms: number): number => Math.max(0, ms) / 1000;
+
+export function toPhaseResult(phase: PhaseState, runId: string): PhaseResult {
+  const success = phase.status === 'succeeded';
+  return {
+    success,
+    files_changed: success ? phase.filesChanged : [],
+    summary: phase.summary,
+    // A failed phase reports every attempt's errors: the first attempt's are often the real cause.
+    errors: success
+      ? []
+      : phase.failedAttempts
+          .slice()
+          .sort((a, b) => a.attempt - b.attempt)
+          .flatMap((a) => a.errors.map((e) => `attempt ${a.attempt}: ${e}`)),
+    token_usage: phase.promptTokens + phase.completionTokens,
+    duration: phase.startedAt === null || phase.finishedAt === null ? 0 : toSeconds(phase.finishedAt - phase.startedAt),
+    retry_count: Math.max(0, phase.attempts - 1),
+    run_id: runId,
+    phase_id: phase.id,
+  };
+}
+
+/** Results of the phases that ran (succeeded or failed), in plan order; phases never started are left out. */
+export function toOrchestrationResult(state: RunState): OrchestrationResult {
+  const runId = state.runId ?? '';
+  const ran = state.phases.filter((p) => p.status === 'succeeded' || p.status === 'failed');
+  const healthChecks: PhaseHealthChecks[] = ran.map((p) => ({
+    phase_id: p.id,
+    phase_index: p.index,
+    checks: p.healthChecks,
+  }));
+  return {
+    total_phases: state.phases.length,
+    successful_phases: ran.filter((p) => p.status === 'succeeded').length,
+    failed_phases: ran.filter((p) => p.status === 'failed').length,
+    phase_results: ran.map((p) => toPhaseResult(p, runId)),
+    total_duration:
+      state.startedAt === null || state.finishedAt === null ? 0 : toSeconds(state.finishedAt - state.startedAt),
+    health_check_results: healthChecks,
+    run_id: runId,
+  };
+}

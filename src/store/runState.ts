@@ -1,0 +1,203 @@
+/**
+ * A run's state as a pure fold of its log. The CLI, the results of runPhases and the inspector all read
+ * this projection, never the raw rows, so what a live run reports is by construction what a replay gives.
+ */
+import { healthCheckErrors } from '../machines/feedback.js';
+import type { EffectOutcome } from '../machines/effectContracts.js';
+import type { PhaseSpec } from '../model/phaseSpec.js';
+import type { HealthCheckResult } from '../model/results.js';
+import type { RunStartedData, StoredRunEvent } from './events.js';
+
+export type PhaseStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+export type RunStatus = 'empty' | 'running' | 'succeeded' | 'failed' | 'stopped';
+
+export interface AttemptErrors {
+  attempt: number;
+  errors: string[];
+}
+
+export interface PhaseState {
+  index: number;
+  id: string;
+  spec: PhaseSpec;
+  status: PhaseStatus;
+  /** The phase machine's state after the last event, null before it started. */
+  machineState: string | null;
+  /** Attempts started so far (1-based count). */
+  attempts: number;
+  llmCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  summary: string;
+  filesChanged: string[];
+  failedAttempts: AttemptErrors[];
+  healthChecks: HealthCheckResult[];
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunState {
+  runId: string | null;
+  status: RunStatus;
+  start: RunStartedData | null;
+  orchestratorState: string | null;
+  phases: PhaseState[];
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** seq of the last event folded in. */
+  version: number;
+}
+
+export function initialRunState(): RunState {
+  return {
+    runId: null,
+    status: 'empty',
+    start: null,
+    orchestratorState: null,
+    phases: [],
+    startedAt: null,
+    finishedAt: null,
+    version: 0,
+  };
+}
+
+function newPhaseState(phase: RunStartedData['phases'][number]): PhaseState {
+  return {
+    index: phase.index,
+    id: phase.id,
+    spec: phase.spec,
+    status: 'pending',
+    machineState: null,
+    attempts: 0,
+    llmCalls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    summary: '',
+    filesChanged: [],
+    failedAttempts: [],
+    healthChecks: [],
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+function withFailure(phase: PhaseState, attempt: number, errors: readonly string[]): PhaseState {
+  if (errors.length === 0) return phase;
+  const others = phase.failedAttempts.filter((a) => a.attempt !== attempt);
+  const existing = phase.failedAttempts.find((a) => a.attempt === attempt)?.errors ?? [];
+  return { ...phase, failedAttempts: [...others, { attempt, errors: [...existing, ...errors] }] };
+}
+
+function failureErrors(outcome: EffectOutcome<unknown>): string[] {
+  return outcome.ok ? [] : outcome.error.errors;
+}
+
+function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
+  const moved: PhaseState = { ...phase, machineState: event.target ?? phase.machineState };
+  switch (event.type) {
+    case 'phase.started':
+      return { ...moved, status: 'running', attempts: 1, startedAt: event.at };
+    case 'llm.completed':
+    case 'llm.failed': {
+      const { outcome, attempt } = event.data;
+      const usage = outcome.ok ? outcome.value.response.usage : { promptTokens: 0, completionTokens: 0 };
+      return withFailure(
+        {
+          ...moved,
+          llmCalls: moved.llmCalls + 1,
+          promptTokens: moved.promptTokens + usage.promptTokens,
+          completionTokens: moved.completionTokens + usage.completionTokens,
+        },
+        attempt,
+        failureErrors(outcome),
+      );
+    }
+    case 'response.parsed':
+    case 'response.rejected': {
+      const { outcome, attempt } = event.data;
+      const next = outcome.ok ? { ...moved, summary: outcome.value.summary } : moved;
+      return withFailure(next, attempt, failureErrors(outcome));
+    }
+    case 'changes.applied':
+    case 'changes.apply_failed': {
+      const { outcome, attempt } = event.data;
+      const next = outcome.ok ? { ...moved, filesChanged: outcome.value.files.map((f) => f.path) } : moved;
+      return withFailure(next, attempt, failureErrors(outcome));
+    }
+    case 'health.checked':
+    case 'health.check_errored': {
+      const { outcome, attempt } = event.data;
+      if (!outcome.ok) return withFailure(moved, attempt, failureErrors(outcome));
+      return withFailure({ ...moved, healthChecks: outcome.value.results }, attempt, healthCheckErrors(outcome.value.results));
+    }
+    case 'changes.rolled_back':
+      return { ...moved, filesChanged: [] };
+    case 'changes.validated':
+    case 'changes.rejected':
+    case 'changes.rollback_failed':
+    case 'backoff.failed': {
+      const { outcome, attempt } = event.data;
+      return withFailure(moved, attempt, failureErrors(outcome));
+    }
+    case 'backoff.elapsed':
+      return { ...moved, attempts: moved.attempts + 1 };
+    case 'run.started':
+    case 'run.begun':
+    case 'phase.finished':
+      return phase;
+    default: {
+      const unknownEvent: never = event;
+      return unknownEvent;
+    }
+  }
+}
+
+function finishPhase(phase: PhaseState, at: number): PhaseState {
+  if (phase.machineState === 'done') return { ...phase, status: 'succeeded', finishedAt: at };
+  if (phase.machineState === 'failed') return { ...phase, status: 'failed', finishedAt: at };
+  return phase;
+}
+
+const RUN_FINAL_STATES: ReadonlySet<string> = new Set(['completed', 'stopped']);
+
+/** The orchestrator reaching a final state ends the run; its status follows from the phases. */
+function finishRun(state: RunState, at: number): RunState {
+  if (state.orchestratorState === null || !RUN_FINAL_STATES.has(state.orchestratorState)) return state;
+  const anyFailed = state.phases.some((p) => p.status === 'failed');
+  const allRan = state.phases.every((p) => p.status === 'succeeded' || p.status === 'failed');
+  const status: RunStatus = anyFailed ? 'failed' : allRan ? 'succeeded' : 'stopped';
+  return { ...state, status, finishedAt: at };
+}
+
+export function evolveRunState(state: RunState, event: StoredRunEvent): RunState {
+  const base = { ...state, version: event.seq };
+  switch (event.type) {
+    case 'run.started':
+      return {
+        ...base,
+        runId: event.data.runId,
+        status: 'running',
+        start: event.data,
+        orchestratorState: event.target,
+        phases: event.data.phases.map(newPhaseState),
+        startedAt: event.at,
+      };
+    case 'run.begun':
+    case 'phase.finished':
+      return finishRun({ ...base, orchestratorState: event.target }, event.at);
+    default: {
+      const index = event.data.phaseIndex;
+      const phase = state.phases[index];
+      if (phase === undefined) return base;
+      const phases = [...state.phases];
+      phases[index] = finishPhase(evolvePhase(phase, event), event.at);
+      return { ...base, phases };
+    }
+  }
+}
+
+export function foldRunState(events: Iterable<StoredRunEvent>): RunState {
+  let state = initialRunState();
+  for (const event of events) state = evolveRunState(state, event);
+  return state;
+}

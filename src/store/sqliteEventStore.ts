@@ -1,0 +1,176 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AutopackError } from '../model/errors.js';
+import type { AppendOptions, EventStore, StreamInfo } from './eventStore.js';
+import { VersionConflictError } from './eventStore.js';
+import type { NewRunEvent, StoredRunEvent } from './events.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS streams (
+  stream      TEXT PRIMARY KEY,
+  version     INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS events (
+  position  INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream    TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  type      TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  source    TEXT,
+  target    TEXT,
+  data      TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  UNIQUE (stream, seq)
+) STRICT;
+`;
+
+export type Durability = 'normal' | 'full';
+
+export interface SqliteEventStoreOptions {
+  /** `normal` survives a process crash; `full` also survives power loss, at the cost of an fsync per commit. */
+  durability?: Durability;
+  readonly?: boolean;
+}
+
+interface EventRow {
+  position: number;
+  stream: string;
+  seq: number;
+  type: string;
+  actor: string;
+  source: string | null;
+  target: string | null;
+  data: string;
+  at: number;
+}
+
+interface StreamRow {
+  stream: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function toEvent(row: EventRow): StoredRunEvent {
+  return {
+    position: row.position,
+    stream: row.stream,
+    seq: row.seq,
+    type: row.type,
+    actor: row.actor,
+    source: row.source,
+    target: row.target,
+    data: JSON.parse(row.data) as unknown,
+    at: row.at,
+  } as StoredRunEvent;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error as { code: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export function createSqliteEventStore(dbPath: string, options: SqliteEventStoreOptions = {}): EventStore {
+  if (options.readonly !== true) fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+  else if (!fs.existsSync(dbPath)) {
+    throw new AutopackError('RUN_NOT_FOUND', `no event log at ${dbPath}; run a plan first or pass --db`);
+  }
+  const db = new Database(dbPath, { readonly: options.readonly === true });
+  if (options.readonly !== true) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      db.close();
+      throw new AutopackError(
+        'INPUT_INVALID',
+        `${dbPath} was written by a newer autopack (log schema ${current}, this one reads up to ${SCHEMA_VERSION}); upgrade autopack`,
+      );
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+  db.pragma('busy_timeout = 5000');
+
+  const selectVersion = db.prepare<[string], { version: number }>('SELECT version FROM streams WHERE stream = ?');
+  const insertStream = db.prepare('INSERT INTO streams (stream, version, created_at, updated_at) VALUES (?, ?, ?, ?)');
+  const updateStream = db.prepare('UPDATE streams SET version = ?, updated_at = ? WHERE stream = ? AND version = ?');
+  const insertEvent = db.prepare(
+    'INSERT INTO events (stream, seq, type, actor, source, target, data, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const selectStream = db.prepare<[string, number], EventRow>(
+    'SELECT * FROM events WHERE stream = ? AND seq >= ? ORDER BY seq',
+  );
+  const selectAfter = db.prepare<[number, number], EventRow>(
+    'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+  );
+  const selectStreams = db.prepare<[], StreamRow>('SELECT * FROM streams ORDER BY created_at, stream');
+
+  const version = (stream: string): number => selectVersion.get(stream)?.version ?? 0;
+
+  // IMMEDIATE takes the write lock before reading the version, so two writers cannot both pass the check.
+  const appendTx = db.transaction((stream: string, events: readonly NewRunEvent[], expectedVersion: number) => {
+    const actual = version(stream);
+    if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
+    const stored: StoredRunEvent[] = [];
+    events.forEach((event, i) => {
+      const seq = actual + i + 1;
+      const info = insertEvent.run(
+        stream,
+        seq,
+        event.type,
+        event.actor,
+        event.source,
+        event.target,
+        JSON.stringify(event.data),
+        event.at,
+      );
+      stored.push({ ...event, stream, seq, position: Number(info.lastInsertRowid) } as StoredRunEvent);
+    });
+    const last = events[events.length - 1];
+    if (last === undefined) return stored;
+    const newVersion = actual + events.length;
+    if (actual === 0) insertStream.run(stream, newVersion, events[0]?.at ?? last.at, last.at);
+    else updateStream.run(newVersion, last.at, stream, actual);
+    return stored;
+  });
+
+  return {
+    append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions) {
+      try {
+        return appendTx.immediate(stream, events, expectedVersion);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new VersionConflictError(stream, expectedVersion, version(stream));
+        throw error;
+      }
+    },
+    read(stream, options = {}) {
+      return selectStream.all(stream, options.from ?? 1).map(toEvent);
+    },
+    readAll(options = {}) {
+      return selectAfter.all(options.after ?? 0, options.limit ?? -1).map(toEvent);
+    },
+    aggregate(stream, evolve, initial) {
+      let state = initial;
+      // Iterate rather than load the whole stream: a long run's log need not fit in memory twice.
+      for (const row of selectStream.iterate(stream, 1)) state = evolve(state, toEvent(row));
+      return state;
+    },
+    version,
+    listStreams(): StreamInfo[] {
+      return selectStreams.all().map((r) => ({
+        stream: r.stream,
+        version: r.version,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }));
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}

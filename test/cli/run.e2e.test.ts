@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OrchestrationResultSchema, createSqliteEventStore, foldRunState, toOrchestrationResult } from '../../src/index.js';
+import { readTree } from '../support/repoFixture.js';
+import { projectRoot, runCli } from '../support/runCli.js';
+import { useTempDirs } from '../support/tempDir.js';
+
+const tempDir = useTempDirs();
+const example = path.join(projectRoot, 'examples', 'greeter');
+
+function scratchExample(): { repo: string; plan: string; responses: string } {
+  const root = tempDir();
+  const repo = path.join(root, 'repo');
+  fs.cpSync(path.join(example, 'repo'), repo, { recursive: true });
+  // The plan and answers are copied too, so the test cannot depend on anything outside its temp dir.
+  fs.copyFileSync(path.join(example, 'plan.yaml'), path.join(root, 'plan.yaml'));
+  fs.copyFileSync(path.join(example, 'responses.json'), path.join(root, 'responses.json'));
+  return { repo, plan: path.join(root, 'plan.yaml'), responses: path.join(root, 'responses.json') };
+}
+
+describe('autopack run (child process, examples/greeter)', () => {
+  it('runs the example plan end to end: retry after a rejected answer, files written, health check passed', async () => {
+    const { repo, plan, responses } = scratchExample();
+    const run = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`, '--json']);
+    expect(run.stderr).toContain('[1/2] add-greet');
+    expect(run.stderr).toMatch(/attempt 1 failed \[CHANGES_INVALID\]: .*rest of the code unchanged/);
+    expect(run.code).toBe(0);
+    const result = OrchestrationResultSchema.parse(JSON.parse(run.stdout));
+    expect(result).toMatchObject({ total_phases: 2, successful_phases: 2, failed_phases: 0 });
+    expect(result.phase_results.map((p) => p.retry_count)).toEqual([1, 0]);
+    expect(result.health_check_results[0]?.checks.map((c) => `${c.name}:${c.passed}`)).toEqual(['deliverables:true', 'greet works:true']);
+
+    const tree = readTree(repo);
+    expect(tree['src/greet.js']).toContain('export function greet(name = defaultName)');
+    expect(tree['README.md']).toContain("greet('Ada')");
+
+    const store = createSqliteEventStore(path.join(repo, '.autonomous_runs', 'autopack.db'), { readonly: true });
+    expect(toOrchestrationResult(foldRunState(store.read(result.run_id)))).toEqual(result);
+    store.close();
+
+    const status = await runCli(['status', result.run_id, '--repo', repo]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/succeeded\s+2\/2 ok/);
+    const log = await runCli(['log', result.run_id, '--repo', repo]);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toMatch(/phase-0\s+changes\.rejected\s+validating → retrying/);
+  });
+
+  it('exits 1 when a phase fails, with a readable summary', async () => {
+    const { repo, plan } = scratchExample();
+    const answers = path.join(path.dirname(plan), 'bad.json');
+    fs.writeFileSync(answers, JSON.stringify([{ content: 'no json here' }]));
+    const run = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${answers}`, '--max-retries', '0']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/0\/2 phase\(s\) succeeded, 1 failed/);
+    expect(run.stdout).toContain('✗ add-greet');
+    expect(run.stdout).toContain('1 phase(s) not run');
+  });
+
+  it('exits 2 on an invalid plan, naming file, phase and field, and writes nothing', async () => {
+    const { repo, responses } = scratchExample();
+    const plan = path.join(path.dirname(repo), 'broken.yaml');
+    fs.writeFileSync(plan, 'phases:\n  - description: x\n    category: feature\n    complexity: huge\n    acceptance_criteria: []\n    deliverables: ["/etc/passwd"]\n');
+    const before = readTree(repo, []);
+    const run = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${plan}: phases[0].complexity`);
+    expect(run.stderr).toContain(`${plan}: phases[0].deliverables[0]: expected a relative path, got "/etc/passwd"`);
+    expect(readTree(repo, [])).toEqual(before);
+    expect(fs.existsSync(path.join(repo, '.autonomous_runs'))).toBe(false);
+  });
+
+  it('exits 2 with a clear message for bad flags, a missing LLM, an unknown run, and a missing log', async () => {
+    const { repo, plan, responses } = scratchExample();
+    const badRetries = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`, '--max-retries', 'lots']);
+    expect(badRetries.code).toBe(2);
+    expect(badRetries.stderr).toContain('--max-retries');
+    const noLlm = await runCli(['run', plan, '--repo', repo]);
+    expect(noLlm.code).toBe(2);
+    expect(noLlm.stderr).toContain('--llm scripted:FILE');
+    const noLog = await runCli(['status', '--repo', repo]);
+    expect(noLog.code).toBe(2);
+    expect(noLog.stderr).toContain('no event log at');
+    await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`]);
+    const unknown = await runCli(['log', 'run-nope', '--repo', repo]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no run "run-nope"/);
+  });
+
+  it('explains itself with --help', async () => {
+    const help = await runCli(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--continue-on-failure');
+    expect(help.stdout).toContain('Exit codes');
+  });
+});

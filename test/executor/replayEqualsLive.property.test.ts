@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  PhaseExecutor,
+  PhaseOrchestrator,
+  createSqliteEventStore,
+  foldRunState,
+  toOrchestrationResult,
+  type LLMClient,
+  type LLMRequest,
+  type PhaseSpec,
+} from '../../src/index.js';
+import { ATTEMPT_OUTCOMES, type AttemptOutcome } from '../support/phaseDriver.js';
+import { answer, readTree, writeTree } from '../support/repoFixture.js';
+import { useTempDirs } from '../support/tempDir.js';
+
+const tempDir = useTempDirs();
+
+/**
+ * A model whose every answer is chosen by the test: each outcome kind is produced the way a real model
+ * would cause it, and the real parser, validator, apply step and health check judge it.
+ */
+class OutcomeModel implements LLMClient {
+  calls = 0;
+  private readonly script: AttemptOutcome[];
+  constructor(script: AttemptOutcome[]) {
+    this.script = [...script];
+  }
+  async complete(_request: LLMRequest) {
+    this.calls += 1;
+    const outcome = this.script.shift() ?? 'success';
+    const usage = { promptTokens: 10 * this.calls, completionTokens: this.calls };
+    switch (outcome) {
+      case 'llm_error':
+        throw new Error('upstream 503');
+      case 'unparseable':
+        return { content: 'Sorry, I cannot help with that.', finishReason: 'stop', usage };
+      case 'invalid':
+        return { content: answer('escape', [{ path: '../outside.txt', mode: 'create', new_content: 'x' }]), finishReason: 'stop', usage };
+      case 'apply_error':
+        // Valid by every rule, but the parent "file.txt" is a regular file, so writing fails on disk.
+        return { content: answer('nested', [{ path: 'out.txt', mode: 'create', new_content: 'ok' }, { path: 'file.txt/child.txt', mode: 'create', new_content: 'x' }]), finishReason: 'stop', usage };
+      case 'health_fail':
+        return { content: answer('wrong', [{ path: 'out.txt', mode: 'create', new_content: 'wrong' }]), finishReason: 'stop', usage };
+      case 'success':
+        return { content: answer('right', [{ path: 'out.txt', mode: 'create', new_content: 'ok' }]), finishReason: 'stop', usage };
+    }
+  }
+}
+
+const spec = (index: number): PhaseSpec => ({
+  id: `p${index}`,
+  description: `phase ${index}`,
+  category: 'feature',
+  complexity: 'low',
+  acceptance_criteria: ['out.txt says ok'],
+  deliverables: ['out.txt'],
+});
+
+describe('live run vs replayed log (property, real SQLite, real files, real health checks)', () => {
+  it('counts add up, bounds hold, and the fold of the log equals the live result', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 }),
+        fc.boolean(),
+        fc.array(fc.array(fc.constantFrom<AttemptOutcome>(...ATTEMPT_OUTCOMES), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+        async (maxRetries, stopOnFailure, perPhase) => {
+          const repo = tempDir();
+          writeTree(repo, { 'file.txt': 'a file, not a directory\n' });
+          const model = new OutcomeModel(perPhase.flatMap((outcomes) => outcomes.slice(0, maxRetries + 1)));
+          const executor = new PhaseExecutor({
+            llmClient: model,
+            repoRoot: repo,
+            backoff: { initialMs: 0, maxMs: 0, multiplier: 2 },
+            healthChecks: [{ name: 'says ok', command: 'grep -qx ok out.txt' }],
+          });
+          const phases = perPhase.map((_, i) => spec(i));
+          const result = await new PhaseOrchestrator({ executor, maxRetries }).runPhases(phases, { stopOnFailure });
+
+          // Which phases succeed, and after how many attempts, follows from the script alone.
+          const expected: { success: boolean; attempts: number }[] = [];
+          for (const outcomes of perPhase) {
+            const allowed = outcomes.slice(0, maxRetries + 1);
+            const first = allowed.indexOf('success');
+            expected.push({ success: first >= 0, attempts: first >= 0 ? first + 1 : allowed.length });
+            if (first < 0 && stopOnFailure) break;
+          }
+          expect(result.phase_results.map((p) => ({ success: p.success, attempts: p.retry_count + 1 }))).toEqual(expected);
+          expect(result.total_phases).toBe(phases.length);
+          expect(result.successful_phases + result.failed_phases).toBe(result.phase_results.length);
+          expect(result.successful_phases).toBe(expected.filter((e) => e.success).length);
+          expect(model.calls).toBe(expected.reduce((n, e) => n + e.attempts, 0));
+          for (const phase of result.phase_results) expect(phase.retry_count).toBeLessThanOrEqual(maxRetries);
+
+          const tree = readTree(repo);
+          expect(tree['file.txt']).toBe('a file, not a directory\n');
+          expect(tree['out.txt']).toBe(expected.some((e) => e.success) ? 'ok' : undefined);
+
+          const store = createSqliteEventStore(executor.dbPath, { readonly: true });
+          try {
+            expect(toOrchestrationResult(foldRunState(store.read(result.run_id)))).toEqual(result);
+          } finally {
+            store.close();
+            executor.close();
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 120_000);
+});

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { PhaseExecutor } from '../executor/phaseExecutor.js';
-import { formatZodError } from '../executor/formatZodError.js';
+import { formatZodError } from '../model/formatZodError.js';
 import { AutopackError } from '../model/errors.js';
 import type { OrchestrationResult } from '../model/results.js';
 import { loadPlan } from '../plan/loadPlan.js';

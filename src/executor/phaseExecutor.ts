@@ -19,7 +19,7 @@ import {
   type StoredRunEvent,
 } from '../store/index.js';
 import { defaultProtectedPaths, validateChanges } from '../validation/index.js';
-import { formatZodError } from './formatZodError.js';
+import { formatZodError } from '../model/formatZodError.js';
 
 const LLMClientSchema = z.custom<LLMClient>(
   (value) =>

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AutopackError } from '../model/errors.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { OrchestrationResult } from '../model/results.js';
-import { formatZodError } from './formatZodError.js';
+import { formatZodError } from '../model/formatZodError.js';
 import { PhaseExecutor } from './phaseExecutor.js';
 
 const PhaseOrchestratorOptionsSchema = z.object({

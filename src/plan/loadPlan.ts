@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { formatZodError } from '../executor/formatZodError.js';
+import { formatZodError } from '../model/formatZodError.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import { AutopackError } from '../model/errors.js';
 import { PlanSchema, type Plan } from './planSchema.js';

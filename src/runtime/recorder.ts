@@ -1,4 +1,4 @@
-import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import type { AnyActorRef, AnyMachineSnapshot, InspectionEvent } from 'xstate';
 import type { EffectOutcome, PhaseEffectName } from '../machines/effectContracts.js';
 import type { OrchestratorContext } from '../machines/orchestrator.js';
 import type { PhaseContext } from '../machines/phase.js';
@@ -46,8 +46,8 @@ export interface Recorder {
 }
 
 /**
- * Turns every transition of every machine actor into one appended log event. It runs inside XState's
- * inspection callback, synchronously, so the event is in the log before the effect it starts can act.
+ * Turns every transition of every machine actor into one appended log event, synchronously, so the
+ * event is in the log before the effect it starts can act (effects yield once before acting).
  */
 export function createRecorder(options: RecorderOptions, onFailure: (error: unknown) => void): Recorder {
   const previous = new Map<string, AnyMachineSnapshot>();
@@ -103,14 +103,16 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     } as NewRunEvent;
   }
 
-  function inspect(inspectionEvent: InspectionEvent): void {
-    if (inspectionEvent.type !== '@xstate.snapshot' || failure !== null) return;
-    const snapshot = inspectionEvent.snapshot;
-    if (!isMachineSnapshot(snapshot) || snapshot.status === 'stopped') return;
-    const key = inspectionEvent.actorRef.sessionId;
-    const before = previous.get(key);
-    previous.set(key, snapshot);
-    const logEvent = toLogEvent(snapshot.machine.id, inspectionEvent.event, before, snapshot);
+  /** Events delivered to each actor, in mailbox order, waiting for the snapshot they produce. */
+  const pending = new Map<string, { type: string; output?: unknown }[]>();
+
+  function record(actorKey: string, snapshot: unknown): void {
+    const event = pending.get(actorKey)?.shift();
+    if (!isMachineSnapshot(snapshot) || event === undefined || failure !== null) return;
+    if (snapshot.status === 'done') pending.delete(actorKey);
+    const before = previous.get(actorKey);
+    previous.set(actorKey, snapshot);
+    const logEvent = toLogEvent(snapshot.machine.id, event, before, snapshot);
     if (logEvent === null) return;
     try {
       const [stored] = options.store.append(options.runId, [logEvent], { expectedVersion: version });
@@ -119,6 +121,24 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     } catch (error) {
       failure = error;
       onFailure(error);
+    }
+  }
+
+  /**
+   * Snapshots are taken from each actor's own observers, which XState notifies before it tells the parent
+   * that a child is done, so a phase's last transition is logged before the orchestrator's reaction to it.
+   * The inspection stream supplies the event each snapshot answers.
+   */
+  function inspect(inspectionEvent: InspectionEvent): void {
+    if (inspectionEvent.type === '@xstate.actor') {
+      const actorRef = inspectionEvent.actorRef as AnyActorRef;
+      const key = actorRef.sessionId;
+      actorRef.subscribe({ next: (snapshot) => record(key, snapshot), error: () => {} });
+    } else if (inspectionEvent.type === '@xstate.event') {
+      const key = (inspectionEvent.actorRef as AnyActorRef).sessionId;
+      const queue = pending.get(key) ?? [];
+      queue.push(inspectionEvent.event);
+      pending.set(key, queue);
     }
   }
 

@@ -67,7 +67,16 @@ describe('live run vs replayed log (property, real SQLite, real files, real heal
         async (maxRetries, stopOnFailure, perPhase) => {
           const repo = tempDir();
           writeTree(repo, { 'file.txt': 'a file, not a directory\n' });
-          const model = new OutcomeModel(perPhase.flatMap((outcomes) => outcomes.slice(0, maxRetries + 1)));
+          // Which phases succeed, and after how many attempts, follows from the outcomes alone; the model
+          // is scripted with exactly the answers those attempts consume.
+          const expected: { success: boolean; attempts: number }[] = [];
+          for (const outcomes of perPhase) {
+            const allowed = outcomes.slice(0, maxRetries + 1);
+            const first = allowed.indexOf('success');
+            expected.push({ success: first >= 0, attempts: first >= 0 ? first + 1 : allowed.length });
+            if (first < 0 && stopOnFailure) break;
+          }
+          const model = new OutcomeModel(perPhase.flatMap((outcomes, i) => outcomes.slice(0, expected[i]?.attempts ?? 0)));
           const executor = new PhaseExecutor({
             llmClient: model,
             repoRoot: repo,
@@ -76,15 +85,6 @@ describe('live run vs replayed log (property, real SQLite, real files, real heal
           });
           const phases = perPhase.map((_, i) => spec(i));
           const result = await new PhaseOrchestrator({ executor, maxRetries }).runPhases(phases, { stopOnFailure });
-
-          // Which phases succeed, and after how many attempts, follows from the script alone.
-          const expected: { success: boolean; attempts: number }[] = [];
-          for (const outcomes of perPhase) {
-            const allowed = outcomes.slice(0, maxRetries + 1);
-            const first = allowed.indexOf('success');
-            expected.push({ success: first >= 0, attempts: first >= 0 ? first + 1 : allowed.length });
-            if (first < 0 && stopOnFailure) break;
-          }
           expect(result.phase_results.map((p) => ({ success: p.success, attempts: p.retry_count + 1 }))).toEqual(expected);
           expect(result.total_phases).toBe(phases.length);
           expect(result.successful_phases + result.failed_phases).toBe(result.phase_results.length);

@@ -12,7 +12,7 @@ import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
 
-const event = (n: number, at = 1_000 + n): NewRunEvent => ({
+const event = (n: number, at = 1_000 + n): Extract<NewRunEvent, { type: 'phase.started' }> => ({
   type: 'phase.started',
   actor: 'phase-0',
   source: null,

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ChangeModeSchema, type ChangeMode } from '../model/fileChange.js';
+import type { ValidationResult } from '../model/results.js';
+import { isMassDeletion, linesKept } from './massDeletion.js';
+import { findElisionPlaceholder } from './placeholders.js';
+import { matchingProtectedPath, normalizeRepoPath } from './protectedPaths.js';
+
+export interface ValidateChangesOptions {
+  repoRoot: string;
+  protectedPaths: readonly string[];
+  allowMassDeletion?: boolean;
+}
+
+interface CheckedChange {
+  label: string;
+  mode: ChangeMode;
+  normalized: string;
+  content: unknown;
+}
+
+const MODES = ChangeModeSchema.options.join(', ');
+
+function lstatOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/** Problems with the path as written, before touching the disk. */
+function pathTextErrors(label: string, raw: string): string[] {
+  if (raw.trim() === '') return [`${label}: empty path; give the file's path relative to the repository root`];
+  if (raw.includes('\0')) return [`${label}: the path contains a NUL byte`];
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || raw.startsWith('\\\\')) {
+    return [`${label}: absolute path; use a path relative to the repository root`];
+  }
+  if (raw.includes('\\')) return [`${label}: the path contains a backslash; use forward slashes (src/app.ts)`];
+  const normalized = normalizeRepoPath(raw);
+  if (normalized === null) return [`${label}: path leaves the repository; use a path relative to the repository root`];
+  if (normalized === '') return [`${label}: the path names the repository root itself, not a file`];
+  return [];
+}
+
+/**
+ * Walks the path from the repository root, one segment at a time: a symlink on the way must not lead
+ * outside the repository or into a protected path.
+ */
+function symlinkErrors(label: string, repoRoot: string, normalized: string, protectedPaths: readonly string[]): string[] {
+  const realRoot = fs.realpathSync(repoRoot);
+  const segments = normalized.split('/');
+  for (let i = 1; i <= segments.length; i += 1) {
+    const prefix = segments.slice(0, i).join('/');
+    const stat = lstatOrNull(path.join(repoRoot, prefix));
+    if (stat === null) return [];
+    if (!stat.isSymbolicLink()) continue;
+    let real: string;
+    try {
+      real = fs.realpathSync(path.join(repoRoot, prefix));
+    } catch {
+      return [`${label}: ${prefix} is a broken symlink; write the file somewhere else`];
+    }
+    const inside = path.relative(realRoot, real);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) {
+      return [`${label}: ${prefix} is a symlink to ${real}, outside the repository`];
+    }
+    const rest = segments.slice(i).join('/');
+    const resolved = [inside.split(path.sep).join('/'), rest].filter((s) => s !== '').join('/');
+    const match = matchingProtectedPath(resolved, protectedPaths);
+    if (match !== null) return [`${label}: ${prefix} is a symlink into the protected path ${match}`];
+  }
+  return [];
+}
+
+function checkOne(index: number, change: unknown, options: ValidateChangesOptions): { errors: string[]; checked: CheckedChange | null } {
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) {
+    return { errors: [`files[${index}]: expected an object with path, mode and new_content`], checked: null };
+  }
+  const { path: rawPath, mode, new_content: content } = change as Record<string, unknown>;
+  if (typeof rawPath !== 'string') {
+    return { errors: [`files[${index}].path: expected a string, got ${rawPath === undefined ? 'nothing' : typeof rawPath}`], checked: null };
+  }
+  const label = `files[${index}] ${JSON.stringify(rawPath)}`;
+  const errors: string[] = [];
+  const parsedMode = ChangeModeSchema.safeParse(mode);
+  if (!parsedMode.success) errors.push(`${label}: unknown mode ${JSON.stringify(mode)}; use one of ${MODES}`);
+
+  const textErrors = pathTextErrors(label, rawPath);
+  if (textErrors.length > 0) return { errors: [...errors, ...textErrors], checked: null };
+  const normalized = normalizeRepoPath(rawPath) as string;
+
+  const match = matchingProtectedPath(normalized, options.protectedPaths);
+  if (match !== null) return { errors: [...errors, `${label}: the path is protected (${match}); leave it unchanged`], checked: null };
+  const linkErrors = symlinkErrors(label, options.repoRoot, normalized, options.protectedPaths);
+  if (linkErrors.length > 0) return { errors: [...errors, ...linkErrors], checked: null };
+  if (!parsedMode.success) return { errors, checked: null };
+
+  const target = path.join(options.repoRoot, normalized);
+  const stat = lstatOrNull(target);
+  if (stat?.isDirectory()) return { errors: [`${label}: the path is a directory; name a file inside it`], checked: null };
+
+  const modeNow = parsedMode.data;
+  if (modeNow !== 'delete' && typeof content !== 'string') {
+    errors.push(`${label}: ${modeNow} needs new_content with the file's complete text (a string)`);
+  }
+  // `create` of an existing file is accepted as a whole-file overwrite: models often say create when they
+  // rewrite a file, and refusing would cost a retry for no safety gain (the pre-image is kept either way).
+  if ((modeNow === 'modify' || modeNow === 'delete') && stat === null) {
+    errors.push(`${label}: cannot ${modeNow} a file that does not exist${modeNow === 'modify' ? '; use "create" for a new file' : ''}`);
+  }
+  if (typeof content === 'string' && modeNow !== 'delete') {
+    const placeholder = findElisionPlaceholder(content);
+    if (placeholder !== null) {
+      errors.push(`${label}: contains an elision placeholder (${JSON.stringify(placeholder)}); send the complete file`);
+    }
+    if (modeNow === 'modify' && stat?.isFile() && options.allowMassDeletion !== true) {
+      const old = fs.readFileSync(target, 'utf8');
+      if (isMassDeletion(old, content)) {
+        const { kept, total } = linesKept(old, content);
+        errors.push(
+          `${label}: this modify keeps only ${kept} of the file's ${total} non-blank lines; send the whole file, ` +
+            'or set allow_mass_deletion: true on the phase if removing most of it is intended',
+        );
+      }
+    }
+  }
+  return { errors, checked: { label, mode: modeNow, normalized, content } };
+}
+
+/**
+ * The safety boundary: nothing invalid reaches the disk. Returns one clear error per problem, naming the
+ * change by index and path, and never throws.
+ */
+export function validateChanges(changes: readonly unknown[], options: ValidateChangesOptions): ValidationResult {
+  const errors: string[] = [];
+  if (!Array.isArray(changes)) return [false, ['files: expected a list of changes']];
+  const firstIndexOf = new Map<string, number>();
+  changes.forEach((change, index) => {
+    try {
+      const result = checkOne(index, change, options);
+      errors.push(...result.errors);
+      if (result.checked === null) return;
+      const first = firstIndexOf.get(result.checked.normalized);
+      if (first !== undefined) {
+        errors.push(`${result.checked.label}: the same file as files[${first}]; send one change per file`);
+      } else {
+        firstIndexOf.set(result.checked.normalized, index);
+      }
+    } catch (error) {
+      errors.push(`files[${index}]: could not be checked: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  return [errors.length === 0, errors];
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AppliedChangeSet, AppliedFile } from '../machines/effectContracts.js';
+import { AutopackError } from '../model/errors.js';
+import type { FileChange } from '../model/fileChange.js';
+import { sha256 } from './hash.js';
+import { resolveInside } from './resolveInside.js';
+
+export interface ApplyChangeSetInput {
+  repoRoot: string;
+  changes: readonly FileChange[];
+  backupDir: string;
+}
+
+export interface BackupManifestEntry {
+  path: string;
+  existedBefore: boolean;
+  beforeSha256: string | null;
+  /** File name inside the backup directory, null when there was nothing to save. */
+  backupFile: string | null;
+  fileMode: number | null;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+interface Target {
+  change: FileChange;
+  relative: string;
+  absolute: string;
+  before: Buffer | null;
+  fileMode: number | null;
+  staged: string | null;
+}
+
+async function readIfExists(file: string): Promise<{ content: Buffer; mode: number } | null> {
+  try {
+    const stat = await fs.lstat(file);
+    if (!stat.isFile()) return null;
+    return { content: await fs.readFile(file), mode: stat.mode & 0o7777 };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function writeDurably(file: string, content: string | Buffer, mode?: number): Promise<void> {
+  const handle = await fs.open(file, 'wx', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates missing parents of `dir` one by one, returning the ones it made (repo-relative), deepest first. */
+async function ensureDir(repoRoot: string, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  let current = dir;
+  while (current !== repoRoot && current.startsWith(repoRoot + path.sep)) {
+    try {
+      await fs.stat(current);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      missing.push(current);
+      current = path.dirname(current);
+    }
+  }
+  for (const created of [...missing].reverse()) await fs.mkdir(created);
+  return missing.map((d) => path.relative(repoRoot, d).split(path.sep).join('/'));
+}
+
+async function removeEmptyDirs(repoRoot: string, dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    try {
+      await fs.rmdir(path.join(repoRoot, dir));
+    } catch {
+      // Not empty (something else lives there now) or already gone: leave it.
+    }
+  }
+}
+
+/**
+ * Applies a validated change set all-or-nothing: pre-images saved, every new file staged beside its
+ * target and fsynced, then renamed into place. On any error, whatever was committed is put back and
+ * the error says the repository was left as it was.
+ */
+export async function applyChangeSet(input: ApplyChangeSetInput): Promise<AppliedChangeSet> {
+  const repoRoot = path.resolve(input.repoRoot);
+  const targets: Target[] = input.changes.map((change) => {
+    const absolute = resolveInside(repoRoot, change.path);
+    return { change, relative: path.relative(repoRoot, absolute).split(path.sep).join('/'), absolute, before: null, fileMode: null, staged: null };
+  });
+  const createdDirs: string[] = [];
+  const committed: Target[] = [];
+  let current = '';
+
+  try {
+    await fs.mkdir(input.backupDir, { recursive: true });
+    const manifest: BackupManifestEntry[] = [];
+    for (const [index, target] of targets.entries()) {
+      current = target.relative;
+      const existing = await readIfExists(target.absolute);
+      target.before = existing?.content ?? null;
+      target.fileMode = existing?.mode ?? null;
+      const backupFile = existing === null ? null : String(index);
+      if (existing !== null && backupFile !== null) await writeDurably(path.join(input.backupDir, backupFile), existing.content);
+      manifest.push({
+        path: target.relative,
+        existedBefore: existing !== null,
+        beforeSha256: existing === null ? null : sha256(existing.content),
+        backupFile,
+        fileMode: target.fileMode,
+      });
+    }
+    await fs.writeFile(path.join(input.backupDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+
+    for (const target of targets) {
+      current = target.relative;
+      if (target.change.mode === 'delete') continue;
+      const dir = path.dirname(target.absolute);
+      createdDirs.unshift(...(await ensureDir(repoRoot, dir)));
+      const staged = path.join(dir, `.${path.basename(target.absolute)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+      await writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
+      target.staged = staged;
+    }
+
+    for (const target of targets) {
+      current = target.relative;
+      if (target.change.mode === 'delete') {
+        if (target.before !== null) await fs.unlink(target.absolute);
+      } else if (target.staged !== null) {
+        await fs.rename(target.staged, target.absolute);
+        target.staged = null;
+        if (target.fileMode !== null) await fs.chmod(target.absolute, target.fileMode);
+      }
+      committed.push(target);
+    }
+  } catch (error) {
+    await undo(repoRoot, targets, committed, createdDirs);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AutopackError('APPLY_FAILED', `could not write ${current}: ${reason}; the repository was left as it was`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+
+  const files: AppliedFile[] = targets.map((target) => {
+    const content = target.change.mode === 'delete' ? null : (target.change.new_content ?? '');
+    return {
+      path: target.relative,
+      mode: target.change.mode,
+      existedBefore: target.before !== null,
+      beforeSha256: target.before === null ? null : sha256(target.before),
+      afterSha256: content === null ? null : sha256(content),
+      bytes: content === null ? 0 : Buffer.byteLength(content),
+    };
+  });
+  return { backupDir: input.backupDir, files, createdDirs: sortDeepestFirst(createdDirs) };
+}
+
+function sortDeepestFirst(dirs: readonly string[]): string[] {
+  return [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a));
+}
+
+async function undo(repoRoot: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): Promise<void> {
+  for (const target of targets) {
+    if (target.staged !== null) await fs.rm(target.staged, { force: true });
+  }
+  for (const target of [...committed].reverse()) {
+    if (target.before === null) {
+      await fs.rm(target.absolute, { force: true });
+    } else {
+      const restore = `${target.absolute}.autopack-restore-${randomBytes(4).toString('hex')}.tmp`;
+      await writeDurably(restore, target.before, target.fileMode ?? 0o644);
+      await fs.rename(restore, target.absolute);
+    }
+  }
+  await removeEmptyDirs(repoRoot, sortDeepestFirst(createdDirs));
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AppliedChangeSet } from '../machines/effectContracts.js';
+import { AutopackError } from '../model/errors.js';
+import { MANIFEST_FILE, type BackupManifestEntry } from './applyChangeSet.js';
+import { sha256 } from './hash.js';
+import { resolveInside } from './resolveInside.js';
+
+export interface RollbackChangeSetInput {
+  repoRoot: string;
+  applied: AppliedChangeSet;
+}
+
+async function readManifest(backupDir: string): Promise<BackupManifestEntry[]> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(backupDir, MANIFEST_FILE), 'utf8')) as BackupManifestEntry[];
+  } catch (error) {
+    throw new AutopackError('ROLLBACK_FAILED', `cannot read the pre-image manifest in ${backupDir}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Puts every file of an applied change set back as it was: pre-images restored (hash-checked), created
+ * files deleted, directories the apply created removed when empty. Idempotent, so a resumed run may
+ * repeat it safely.
+ */
+export async function rollbackChangeSet(input: RollbackChangeSetInput): Promise<{ restored: string[] }> {
+  const repoRoot = path.resolve(input.repoRoot);
+  const manifest = await readManifest(input.applied.backupDir);
+  const restored: string[] = [];
+  for (const entry of manifest) {
+    const target = resolveInside(repoRoot, entry.path);
+    if (!entry.existedBefore || entry.backupFile === null) {
+      await fs.rm(target, { force: true });
+      restored.push(entry.path);
+      continue;
+    }
+    const backupPath = path.join(input.applied.backupDir, entry.backupFile);
+    let content: Buffer;
+    try {
+      content = await fs.readFile(backupPath);
+    } catch {
+      throw new AutopackError('ROLLBACK_FAILED', `cannot restore ${entry.path}: its pre-image ${backupPath} is missing`);
+    }
+    if (sha256(content) !== entry.beforeSha256) {
+      throw new AutopackError('ROLLBACK_FAILED', `cannot restore ${entry.path}: its pre-image ${backupPath} does not match the recorded hash`);
+    }
+    const staged = path.join(path.dirname(target), `.${path.basename(target)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const handle = await fs.open(staged, 'wx', entry.fileMode ?? 0o644);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(staged, target);
+    if (entry.fileMode !== null) await fs.chmod(target, entry.fileMode);
+    restored.push(entry.path);
+  }
+  for (const dir of input.applied.createdDirs) {
+    try {
+      await fs.rmdir(resolveInside(repoRoot, dir));
+    } catch {
+      // Not empty or already gone.
+    }
+  }
+  return { restored };
+}

@@ -19,13 +19,14 @@ export function showProgress(events$: Observable<StoredRunEvent>, write: (line: 
       case 'changes.validated':
       case 'response.parsed':
         return;
-      case 'phase.finished': {
-        const mark = event.data.success ? '✓' : '✗';
-        write(`  ${mark} ${event.data.success ? 'done' : 'failed'}`);
+      case 'phase.finished':
         return;
-      }
       default:
-        write(`  ${describeEvent(event)}`);
+        write(`  ${describeEvent(event)}${event.target === 'retrying' ? ' (will retry)' : ''}`);
+        // The phase's own final transition, not the orchestrator's reaction, which is logged after the
+        // next phase has already started.
+        if (event.target === 'done') write('  ✓ done');
+        if (event.target === 'failed') write('  ✗ failed');
     }
   });
 }

@@ -15,29 +15,38 @@ const AnswerFields = {
   model: z.string().optional(),
 };
 
-export const ScriptedStepSchema = z.union([
-  z.strictObject({ content: z.string(), ...AnswerFields }),
-  /** The answer as an object, stringified for you: convenient in hand-written scripts. */
-  z.strictObject({ response: ModelResponseSchema, ...AnswerFields }),
-  z.strictObject({ error: z.strictObject({ message: z.string(), status: z.number().int().optional() }) }),
-]);
+const ContentStepSchema = z.strictObject({ content: z.string(), ...AnswerFields });
+/** The answer as an object, stringified for you: convenient in hand-written scripts. */
+const ResponseStepSchema = z.strictObject({ response: ModelResponseSchema, ...AnswerFields });
+const ErrorStepSchema = z.strictObject({ error: z.strictObject({ message: z.string(), status: z.number().int().optional() }) });
+
+export const ScriptedStepSchema = z.union([ContentStepSchema, ResponseStepSchema, ErrorStepSchema]);
 export type ScriptedStep = z.input<typeof ScriptedStepSchema>;
 
-const ScriptFileSchema = z.union([z.array(ScriptedStepSchema), z.strictObject({ responses: z.array(ScriptedStepSchema) })]);
+/** Picks the step kind by its key, so an error names the wrong field rather than "invalid input". */
+function stepSchemaFor(step: unknown) {
+  if (typeof step === 'object' && step !== null) {
+    if ('error' in step) return ErrorStepSchema;
+    if ('response' in step) return ResponseStepSchema;
+  }
+  return ContentStepSchema;
+}
 
 /** Validates a parsed script file (an array of steps, or `{ "responses": [...] }`), naming the file on error. */
 export function loadScript(json: unknown, source: string): ScriptedStep[] {
-  const parsed = ScriptFileSchema.safeParse(json);
-  if (!parsed.success) {
-    // Report against the shape people usually mean: a list of answers.
-    const asList = z.array(ScriptedStepSchema).safeParse(Array.isArray(json) ? json : (json as { responses?: unknown } | null)?.responses);
-    const detail = asList.success ? formatZodError(parsed.error) : formatZodError(asList.error, Array.isArray(json) ? '' : 'responses');
-    throw new AutopackError(
-      'INPUT_INVALID',
-      `${source}: not a valid answer script (expected a list of {content} | {response} | {error} steps): ${detail.split('\n').join('; ')}`,
-    );
+  const wrapped = typeof json === 'object' && json !== null && !Array.isArray(json);
+  const steps: unknown = wrapped ? (json as { responses?: unknown }).responses : json;
+  const fail = (detail: string): never => {
+    throw new AutopackError('INPUT_INVALID', `${source}: not a valid answer script: ${detail}`);
+  };
+  if (!Array.isArray(steps)) {
+    return fail('expected a list of steps ({content} | {response} | {error}), or {"responses": [...]}');
   }
-  return Array.isArray(parsed.data) ? parsed.data : parsed.data.responses;
+  return steps.map((step, index) => {
+    const parsed = stepSchemaFor(step).safeParse(step);
+    if (!parsed.success) fail(formatZodError(parsed.error, `${wrapped ? 'responses' : ''}[${index}]`).split('\n').join('; '));
+    return parsed.data as ScriptedStep;
+  });
 }
 
 /** Without recorded usage, tokens are estimated at four characters each (a common rule of thumb for English and code). */

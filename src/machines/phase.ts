@@ -70,6 +70,12 @@ function failureOf(event: { type: string }): EffectFailure | null {
   return outcome !== null && !outcome.ok ? outcome.error : null;
 }
 
+/** What every step does when its effect failed: another attempt if allowed, otherwise the phase fails. */
+const afterFailedStep = [
+  { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
+  { target: 'failed', actions: 'recordFailure' },
+] as const;
+
 export const phaseMachine = setup({
   types: {
     input: {} as PhaseMachineInput,
@@ -161,8 +167,7 @@ export const phaseMachine = setup({
             target: 'parsing',
             actions: assign({ response: ({ event }) => (event.output.ok ? event.output.value.response : null) }),
           },
-          { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
-          { target: 'failed', actions: 'recordFailure' },
+          ...afterFailedStep,
         ],
       },
     },
@@ -177,8 +182,7 @@ export const phaseMachine = setup({
             target: 'validating',
             actions: assign({ changes: ({ event }) => (event.output.ok ? event.output.value.files : []) }),
           },
-          { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
-          { target: 'failed', actions: 'recordFailure' },
+          ...afterFailedStep,
         ],
       },
     },
@@ -193,8 +197,7 @@ export const phaseMachine = setup({
         }),
         onDone: [
           { guard: 'effectSucceeded', target: 'applying' },
-          { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
-          { target: 'failed', actions: 'recordFailure' },
+          ...afterFailedStep,
         ],
       },
     },
@@ -209,8 +212,7 @@ export const phaseMachine = setup({
             target: 'health_checking',
             actions: assign({ applied: ({ event }) => (event.output.ok ? event.output.value : null) }),
           },
-          { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
-          { target: 'failed', actions: 'recordFailure' },
+          ...afterFailedStep,
         ],
       },
     },

@@ -6,3 +6,4 @@ export { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { healthCheckErrors } from './feedback.js';
 export type * from './effectContracts.js';
+export { FINAL_FAILURE_CODES, RUN_HALTING_CODES } from './failurePolicy.js';

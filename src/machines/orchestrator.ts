@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { RUN_HALTING_CODES } from './failurePolicy.js';
 import { phaseMachine, type PhaseMachineInput, type PhaseMachineOutput } from './phase.js';
 
 export interface OrchestratorInput {
@@ -68,7 +69,7 @@ export const orchestratorMachine = setup({
               currentIndex: context.currentIndex + 1,
               succeeded: context.succeeded + (result.success ? 1 : 0),
               failed: context.failed + (result.success ? 0 : 1),
-              haltRequested: context.haltRequested || result.failureCode === 'ABORTED',
+              haltRequested: context.haltRequested || (result.failureCode !== null && RUN_HALTING_CODES.has(result.failureCode)),
             };
           }),
         },

@@ -13,6 +13,7 @@ import type {
   EffectOutputOf,
   PhaseEffectName,
 } from './effectContracts.js';
+import { FINAL_FAILURE_CODES } from './failurePolicy.js';
 import { healthCheckErrors } from './feedback.js';
 
 export interface PhaseMachineInput {
@@ -47,8 +48,6 @@ export interface PhaseMachineOutput {
   failureCode: ErrorCode | null;
 }
 
-/** Failures after which another attempt cannot help, or must not run. */
-const FINAL_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ABORTED', 'ROLLBACK_FAILED']);
 
 function placeholder<K extends PhaseEffectName>(name: K) {
   return fromPromise<EffectOutcome<EffectOutputOf<K>>, EffectInputOf<K>>(() =>

@@ -17,3 +17,12 @@ export const ModelResponseSchema = z.object({
   files: z.array(FileChangeSchema),
 });
 export type ModelResponse = z.infer<typeof ModelResponseSchema>;
+
+/**
+ * The same answer as a strict wire schema, for servers that enforce structured output: every field
+ * required, nothing extra. Whatever it admits, ModelResponseSchema accepts.
+ */
+export const ModelResponseWireSchema = z.strictObject({
+  summary: z.string(),
+  files: z.array(z.strictObject({ path: z.string(), mode: ChangeModeSchema, new_content: z.string().nullable() })),
+});

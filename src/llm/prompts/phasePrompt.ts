@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { ModelResponseWireSchema } from '../../model/fileChange.js';
 import type { PhaseSpec } from '../../model/phaseSpec.js';
 import type { LLMMessage } from '../types.js';
 
@@ -19,28 +21,11 @@ export interface BuiltPrompt {
   messages: LLMMessage[];
 }
 
-/** The answer's JSON schema, for servers that support structured output. */
-export const RESPONSE_JSON_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['summary', 'files'],
-  properties: {
-    summary: { type: 'string' },
-    files: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['path', 'mode', 'new_content'],
-        properties: {
-          path: { type: 'string' },
-          mode: { type: 'string', enum: ['create', 'modify', 'delete'] },
-          new_content: { type: ['string', 'null'] },
-        },
-      },
-    },
-  },
-} as const;
+/** The answer's JSON schema, for servers that support structured output; derived, so it cannot drift. */
+export const RESPONSE_JSON_SCHEMA: Record<string, unknown> = (() => {
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(ModelResponseWireSchema);
+  return schema;
+})();
 
 const SYSTEM = `You are a careful software engineer making changes to a repository. You answer with whole files.
 

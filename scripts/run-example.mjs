@@ -12,7 +12,7 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-example-'));
 fs.cpSync(path.join(example, 'repo'), scratch, { recursive: true });
 
 const cli = path.join(root, 'dist', 'cli.js');
-const args = ['run', path.join(example, 'plan.yaml'), '--repo', scratch, '--llm', `scripted:${path.join(example, 'responses.json')}`];
+const args = ['run', path.join(example, 'plan.yaml'), '--repo', scratch, '--llm', `replay:${path.join(example, 'recording.jsonl')}`];
 process.stderr.write(`scratch copy: ${scratch}\n$ autopack ${args.join(' ')}\n\n`);
 const run = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
 process.stderr.write(`\nInspect it: node dist/cli.js status --repo ${scratch}\n`);

@@ -23,9 +23,20 @@ program
   .option('--max-retries <n>', 'retries per phase after the first attempt', '3')
   .option('--no-health-checks', 'skip the plan\'s health-check commands (the deliverables check still runs)')
   .option('--continue-on-failure', 'run the remaining phases after a phase fails')
-  .option('--llm <spec>', 'the model: scripted:FILE serves answers from a JSON file, in order')
+  .option('--llm <spec>', 'the model: openai (any OpenAI-compatible server; the default when OPENAI_API_KEY or a base URL is set), replay:FILE (answers recorded with --record, offline), scripted:FILE (answers from a JSON list, in order)')
+  .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (env OPENAI_BASE_URL; no key needed)')
+  .option('--model <name>', 'model to ask (env AUTOPACK_MODEL; default gpt-4o-mini)')
+  .option('--api-key-env <name>', 'environment variable holding the API key (default OPENAI_API_KEY)')
+  .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long (default 600); transient failures are retried')
+  .option('--record <file>', 'append every request and answer to FILE (JSONL, no keys) for --llm replay:FILE')
+  .option('--max-prompt-tokens <n>', 'prompt budget: context files are cut to fit (default 200000)')
+  .option('--max-total-tokens <n>', 'stop the run (resumably) before a call that could take its tokens past N')
+  .option('--max-cost-usd <amount>', 'stop the run (resumably) before a call that could take its cost past this; prices per model can be set in the plan')
   .option('--json', 'print the OrchestrationResult as JSON on stdout (progress stays on stderr)')
-  .addHelpText('after', '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted.')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.',
+  )
   .action(async (plan: string, flags: Record<string, unknown>) => {
     process.exitCode = await runCommand(plan, flags, processIo);
   });

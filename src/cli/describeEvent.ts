@@ -15,12 +15,27 @@ export function describeEvent(event: StoredRunEvent): string {
       return event.data.phaseIndex === null ? 'nothing to run' : 'run begun';
     case 'phase.started':
       return `phase ${event.data.phaseId} started`;
+    case 'llm.attempted': {
+      const { call } = event.data;
+      const seconds = `${(call.latencyMs / 1000).toFixed(1)} s`;
+      if (call.outcome === 'error') {
+        const retry = call.retryInMs === undefined ? '' : `, retrying in ${(call.retryInMs / 1000).toFixed(1)} s`;
+        return `attempt ${event.data.attempt}: request ${call.number} to ${call.model} failed after ${seconds}${call.status === undefined ? '' : ` (${call.status})`}: ${firstLine(call.message ?? '')}${retry}`;
+      }
+      const tokens = `${call.usage.promptTokens}+${call.usage.completionTokens} tokens`;
+      const cost = call.costUsd === null ? '' : `, $${call.costUsd.toFixed(4)}`;
+      const truncated = call.outcome === 'truncated' ? `, truncated at ${call.maxOutputTokens} output tokens${call.retryInMs === undefined ? '' : ', retrying with more'}` : '';
+      return `attempt ${event.data.attempt}: ${call.model} answered request ${call.number} (${tokens}${cost}, ${seconds}${truncated})`;
+    }
     case 'llm.completed': {
       const out = event.data.outcome;
       if (!out.ok) return 'model call failed';
-      const { usage } = out.value.response;
-      return `attempt ${event.data.attempt}: model answered (${usage.promptTokens}+${usage.completionTokens} tokens, ${(out.value.latencyMs / 1000).toFixed(1)} s)`;
+      const cut = out.value.context.filter((c) => c.cut !== undefined);
+      const cuts = cut.length === 0 ? '' : `; prompt budget cut ${cut.map((c) => `${c.path} (${c.cut?.kind})`).join(', ')}`;
+      return `attempt ${event.data.attempt}: model answered (prompt ${out.value.request.promptTokens}/${out.value.request.maxPromptTokens} tokens${cuts})`;
     }
+    case 'run.interrupted':
+      return `run interrupted (${event.data.reason}): ${event.data.message}`;
     case 'phase.finished':
       return `phase ${event.data.phaseIndex + 1} ${event.data.success ? 'succeeded' : 'failed'}`;
     case 'changes.applied':

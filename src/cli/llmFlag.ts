@@ -1,33 +1,82 @@
 import fs from 'node:fs';
 import { AutopackError } from '../model/errors.js';
+import { OpenAIClient } from '../llm/openai/openaiClient.js';
+import { RecordingLLMClient } from '../llm/recordingClient.js';
+import { ReplayLLMClient } from '../llm/replayClient.js';
 import { ScriptedLLMClient, loadScript } from '../llm/scriptedClient.js';
 import type { LLMClient } from '../llm/types.js';
 
-/** `--llm KIND:ARG`. Only `scripted:FILE` exists so far: answers served in order from a JSON file. */
-export function llmClientFromFlag(flag: string | undefined): LLMClient {
-  if (flag === undefined) {
-    throw new AutopackError(
-      'INPUT_INVALID',
-      'no model configured: pass --llm scripted:FILE to serve recorded answers from a JSON file (see docs/llm-client.md)',
-    );
-  }
-  const separator = flag.indexOf(':');
-  const kind = separator < 0 ? flag : flag.slice(0, separator);
-  const arg = separator < 0 ? '' : flag.slice(separator + 1);
-  if (kind !== 'scripted' || arg === '') {
-    throw new AutopackError('INPUT_INVALID', `--llm ${JSON.stringify(flag)}: expected scripted:FILE`);
-  }
+/** The model-related flags of `autopack run`. */
+export interface LlmFlags {
+  llm?: string | undefined;
+  baseUrl?: string | undefined;
+  model?: string | undefined;
+  apiKeyEnv?: string | undefined;
+  record?: string | undefined;
+  requestTimeout?: number | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+function scriptedClient(file: string): LLMClient {
   let text: string;
   try {
-    text = fs.readFileSync(arg, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new AutopackError('INPUT_INVALID', `--llm scripted:${arg}: cannot read the file; check the path`);
+    throw new AutopackError('INPUT_INVALID', `--llm scripted:${file}: cannot read the file; check the path`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new AutopackError('INPUT_INVALID', `${arg}: not valid JSON (${(error as Error).message})`);
+    throw new AutopackError('INPUT_INVALID', `${file}: not valid JSON (${(error as Error).message})`);
   }
-  return new ScriptedLLMClient(loadScript(json, arg));
+  return new ScriptedLLMClient(loadScript(json, file));
+}
+
+function openaiClient(flags: LlmFlags, env: Env): LLMClient {
+  const keyVariable = flags.apiKeyEnv ?? 'OPENAI_API_KEY';
+  const apiKey = env[keyVariable];
+  if (flags.apiKeyEnv !== undefined && !set(apiKey)) {
+    throw new AutopackError('INPUT_INVALID', `--api-key-env ${keyVariable}: the environment variable ${keyVariable} is not set`);
+  }
+  return new OpenAIClient({
+    env,
+    ...(set(apiKey) ? { apiKey } : {}),
+    ...(flags.baseUrl === undefined ? {} : { baseURL: flags.baseUrl }),
+    ...(flags.model === undefined ? {} : { model: flags.model }),
+    ...(flags.requestTimeout === undefined ? {} : { timeoutMs: Math.round(flags.requestTimeout * 1000) }),
+  });
+}
+
+/**
+ * `--llm openai | scripted:FILE | replay:FILE`, wrapped in a recorder with `--record FILE`. Without
+ * `--llm`, an OpenAI-compatible server is used when a key or a base URL is configured.
+ */
+export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env): LLMClient {
+  const configured = set(flags.baseUrl) || set(env['OPENAI_BASE_URL']) || set(env[flags.apiKeyEnv ?? 'OPENAI_API_KEY']);
+  const spec = flags.llm ?? (configured ? 'openai' : undefined);
+  if (spec === undefined) {
+    throw new AutopackError(
+      'INPUT_INVALID',
+      'no model configured: set OPENAI_API_KEY, or pass --base-url for a local server (Ollama, vLLM, LM Studio), ' +
+        'or --llm replay:FILE to replay a recorded run offline (see docs/llm.md)',
+    );
+  }
+  const separator = spec.indexOf(':');
+  const kind = separator < 0 ? spec : spec.slice(0, separator);
+  const arg = separator < 0 ? '' : spec.slice(separator + 1);
+  const connectionFlags = (['baseUrl', 'model', 'apiKeyEnv', 'requestTimeout'] as const).filter((f) => flags[f] !== undefined);
+  if (kind !== 'openai' && connectionFlags.length > 0) {
+    const names = connectionFlags.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    throw new AutopackError('INPUT_INVALID', `${names} only apply to --llm openai, not to --llm ${kind}`);
+  }
+  let client: LLMClient;
+  if (kind === 'openai' && arg === '') client = openaiClient(flags, env);
+  else if (kind === 'scripted' && arg !== '') client = scriptedClient(arg);
+  else if (kind === 'replay' && arg !== '') client = ReplayLLMClient.fromFile(arg);
+  else throw new AutopackError('INPUT_INVALID', `--llm ${JSON.stringify(spec)}: expected openai, scripted:FILE or replay:FILE`);
+  return flags.record === undefined ? client : new RecordingLLMClient(client, flags.record);
 }

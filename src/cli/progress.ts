@@ -15,6 +15,12 @@ export function showProgress(events$: Observable<StoredRunEvent>, write: (line: 
         write(`[${event.data.phaseIndex + 1}/${totalPhases}] ${event.data.phaseId}`);
         return;
       }
+      case 'llm.completed':
+        // The attempts already said the model answered; this adds only what the prompt budget cut.
+        if (event.data.outcome.ok && event.data.outcome.value.context.some((c) => c.cut !== undefined)) {
+          write(`  ${describeEvent(event)}`);
+        }
+        return;
       case 'run.begun':
       case 'changes.validated':
       case 'response.parsed':

@@ -1,18 +1,25 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { CallLlmInput, CallLlmOutput, ContextFileUsed } from '../machines/effectContracts.js';
-import type { Complexity } from '../model/phaseSpec.js';
-import { buildPhasePrompt } from '../llm/prompts/phasePrompt.js';
-import type { LLMClient } from '../llm/types.js';
+import type { CallLlmInput, CallLlmOutput, InterruptReason, LoggedLlmAttempt } from '../machines/effectContracts.js';
+import { AutopackError } from '../model/errors.js';
+import type { LlmSettings } from '../model/llmSettings.js';
+import { budgetShortfall, type LlmSpend } from '../llm/budget.js';
+import { fitPrompt, type CandidateFile } from '../llm/fitPrompt.js';
+import { DEFAULT_PRICES, costUsd, priceFor } from '../llm/prices.js';
+import { RESPONSE_JSON_SCHEMA } from '../llm/prompts/phasePrompt.js';
+import { tokenCounterFor } from '../llm/tokenCount.js';
+import type { LLMAttempt, LLMClient, LLMResponse } from '../llm/types.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
-
-/** Output budget per phase complexity: whole-file answers grow with the size of the change. */
-export const DEFAULT_OUTPUT_TOKENS: Record<Complexity, number> = { low: 4_096, medium: 8_192, high: 16_384 };
 
 export interface CallLlmDeps extends EffectRuntime {
   llmClient: LLMClient;
   repoRoot: string;
-  outputTokens?: Record<Complexity, number>;
+  llm: LlmSettings;
+  /** What the run has spent on the model so far, as its log records it. */
+  spent: () => LlmSpend;
+  onLlmAttempt: (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) => void;
+  /** Stops the run resumably (not a phase failure); the effect's own outcome is then never delivered. */
+  interrupt: (reason: InterruptReason, message: string) => void;
 }
 
 async function readIfFile(absolutePath: string): Promise<string | null> {
@@ -24,49 +31,99 @@ async function readIfFile(absolutePath: string): Promise<string | null> {
   }
 }
 
-/** Explicit context files, or else the deliverables that already exist (the files the model must change). */
-async function gatherContext(
-  repoRoot: string,
-  input: CallLlmInput,
-): Promise<{ used: ContextFileUsed[]; files: { path: string; content: string }[] }> {
-  const explicit = input.contextFiles.length > 0;
-  const candidates = [...new Set(explicit ? input.contextFiles : input.spec.deliverables)];
-  const used: ContextFileUsed[] = [];
-  const files: { path: string; content: string }[] = [];
-  for (const relative of candidates) {
+/** The deliverables that already exist (required), then the phase's context files in priority order. */
+async function gatherCandidates(repoRoot: string, input: CallLlmInput): Promise<{ candidates: CandidateFile[]; missing: string[] }> {
+  const candidates: CandidateFile[] = [];
+  const missing: string[] = [];
+  const seen = new Set<string>();
+  const wanted = [
+    ...input.spec.deliverables.map((p) => ({ path: p, required: true })),
+    ...input.contextFiles.map((p) => ({ path: p, required: false })),
+  ];
+  for (const { path: relative, required } of wanted) {
+    if (seen.has(relative)) continue;
+    seen.add(relative);
     const content = await readIfFile(path.resolve(repoRoot, relative));
-    if (content === null) {
-      if (explicit) used.push({ path: relative, bytes: null });
-      continue;
-    }
-    used.push({ path: relative, bytes: Buffer.byteLength(content) });
-    files.push({ path: relative, content });
+    if (content !== null) candidates.push({ path: relative, content, required });
+    else if (!required) missing.push(relative);
   }
-  return { used, files };
+  return { candidates, missing };
 }
 
 export function fromCallLlm(deps: CallLlmDeps) {
-  const outputTokens = deps.outputTokens ?? DEFAULT_OUTPUT_TOKENS;
+  const prices = { ...DEFAULT_PRICES, ...deps.llm.prices };
+  const model = deps.llmClient.model;
+  const price = priceFor(model, prices);
   return fromEffect<CallLlmInput, CallLlmOutput>(deps, {
     failureCode: 'LLM_FAILED',
     retryable: true,
     run: async (input, signal) => {
-      const context = await gatherContext(deps.repoRoot, input);
-      const prompt = buildPhasePrompt({
-        spec: input.spec,
-        protectedPaths: input.protectedPaths,
-        contextFiles: context.files,
-        previousErrors: input.previousErrors,
-        attempt: input.attempt,
+      const { candidates, missing } = await gatherCandidates(deps.repoRoot, input);
+      const counter = await tokenCounterFor(model);
+      const maxPromptTokens = deps.llm.maxPromptTokens;
+      const fitted = fitPrompt({
+        base: { spec: input.spec, protectedPaths: input.protectedPaths, previousErrors: input.previousErrors, attempt: input.attempt },
+        candidates,
+        missing,
+        maxPromptTokens,
+        counter,
       });
-      const maxOutputTokens = outputTokens[input.spec.complexity];
+      const maxOutputTokens = deps.llm.outputTokens[input.spec.complexity];
+      const refuseOverBudget = (outputTokens: number) => {
+        const shortfall = budgetShortfall(deps.llm.budget, deps.spent(), { promptTokens: fitted.promptTokens, maxOutputTokens: outputTokens, price });
+        if (shortfall === null) return;
+        deps.interrupt('budget', shortfall);
+        throw new AutopackError('BUDGET_EXHAUSTED', shortfall);
+      };
+      refuseOverBudget(maxOutputTokens);
+
+      let reported = 0;
+      const onAttempt = (attempt: LLMAttempt) => {
+        reported += 1;
+        const attemptPrice = priceFor(attempt.model, prices);
+        deps.onLlmAttempt(input.phaseIndex, input.attempt, { ...attempt, costUsd: attemptPrice === null ? null : costUsd(attemptPrice, attempt.usage) });
+      };
       const startedAt = performance.now();
-      const response = await deps.llmClient.complete({ messages: prompt.messages, maxOutputTokens, signal });
+      const latencyMs = () => Math.round(performance.now() - startedAt);
+      // Clients that do not report attempts themselves (scripted, replay, your own) count as one attempt.
+      const reportWhole = (fields: Pick<LLMAttempt, 'outcome' | 'usage'> & Partial<LLMAttempt>) => {
+        if (reported === 0) {
+          onAttempt({ number: 1, model: model ?? 'unknown', maxOutputTokens, structuredOutput: false, latencyMs: latencyMs(), ...fields });
+        }
+      };
+      let response: LLMResponse;
+      try {
+        response = await deps.llmClient.complete({
+          messages: fitted.prompt.messages,
+          maxOutputTokens,
+          responseFormat: { type: 'json_schema', name: 'phase_changes', schema: RESPONSE_JSON_SCHEMA },
+          signal,
+          onAttempt,
+          beforeExtraAttempt: refuseOverBudget,
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        reportWhole({ outcome: 'error', usage: { promptTokens: 0, completionTokens: 0 }, message });
+        throw error;
+      }
+      reportWhole({
+        outcome: response.finishReason === 'length' ? 'truncated' : 'ok',
+        usage: response.usage,
+        ...(response.model === undefined ? {} : { model: response.model }),
+      });
       return {
-        request: { promptId: prompt.id, promptVersion: prompt.version, messages: prompt.messages, maxOutputTokens },
+        request: {
+          promptId: fitted.prompt.id,
+          promptVersion: fitted.prompt.version,
+          messages: fitted.prompt.messages,
+          maxOutputTokens,
+          promptTokens: fitted.promptTokens,
+          maxPromptTokens,
+          tokenizer: counter.name,
+        },
         response,
-        latencyMs: Math.round(performance.now() - startedAt),
-        context: context.used,
+        latencyMs: latencyMs(),
+        context: fitted.context,
       };
     },
   });

@@ -1,23 +1,17 @@
-import type { Complexity } from '../model/phaseSpec.js';
-import type { LLMClient } from '../llm/types.js';
 import { fromApplyChanges } from './applyChanges.js';
-import { fromCallLlm } from './callLlm.js';
-import type { EffectRuntime } from './fromEffect.js';
+import { fromCallLlm, type CallLlmDeps } from './callLlm.js';
 import { fromParseResponse } from './parseResponse.js';
 import { fromRollbackChanges } from './rollbackChanges.js';
 import { fromRunHealthChecks } from './runHealthChecks.js';
 import { fromSleep } from './sleep.js';
 import { fromValidateChanges } from './validateChanges.js';
 
-export { DEFAULT_OUTPUT_TOKENS } from './callLlm.js';
+export type { CallLlmDeps } from './callLlm.js';
 export { fromEffect } from './fromEffect.js';
 export type { EffectDefinition, EffectRuntime } from './fromEffect.js';
 
-export interface PhaseEffectsDeps extends EffectRuntime {
-  llmClient: LLMClient;
-  repoRoot: string;
+export interface PhaseEffectsDeps extends CallLlmDeps {
   backupRoot: string;
-  outputTokens?: Record<Complexity, number>;
 }
 
 /** Every effect the phase machine names, implemented; the composition root passes this to provide(). */

@@ -7,7 +7,12 @@ import { AutopackError } from '../model/errors.js';
 import { HealthCheckSpecSchema, type HealthCheckSpec } from '../model/healthCheck.js';
 import { PhaseSpecSchema, type Complexity, type PhaseSpec } from '../model/phaseSpec.js';
 import type { OrchestrationResult, PhaseResult, ValidationResult } from '../model/results.js';
+import OpenAI from 'openai';
+import { RunBudgetSchema, type RunBudget } from '../llm/budget.js';
+import { OpenAIClient } from '../llm/openai/openaiClient.js';
+import { DEFAULT_PRICES, PriceTableSchema, priceFor, type PriceTable } from '../llm/prices.js';
 import type { LLMClient } from '../llm/types.js';
+import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, type LlmSettings } from '../model/llmSettings.js';
 import { executeRun } from '../runtime/executeRun.js';
 import { createRunId } from '../runtime/runId.js';
 import {
@@ -21,25 +26,33 @@ import {
 import { defaultProtectedPaths, validateChanges } from '../validation/index.js';
 import { formatZodError } from '../model/formatZodError.js';
 
-const LLMClientSchema = z.custom<LLMClient>(
-  (value) =>
-    typeof value === 'object' && value !== null && typeof (value as { complete?: unknown }).complete === 'function',
-  { error: 'llmClient must be an object with a complete(request) method (see docs/llm-client.md)' },
-);
+const hasComplete = (value: unknown): value is LLMClient =>
+  typeof value === 'object' && value !== null && typeof (value as { complete?: unknown }).complete === 'function';
 
-const OutputTokensSchema = z.object({ low: z.number().int().positive(), medium: z.number().int().positive(), high: z.number().int().positive() });
+/** An LLMClient, or an `openai` SDK instance, which is wrapped in an OpenAIClient. */
+const LLMClientSchema = z
+  .custom<LLMClient | OpenAI>((value) => hasComplete(value) || value instanceof OpenAI, {
+    error: 'llmClient must be an object with a complete(request) method, or an OpenAI SDK client (see docs/llm.md)',
+  })
+  .transform((value): LLMClient => (value instanceof OpenAI ? new OpenAIClient({ openai: value }) : value));
 
 export const PhaseExecutorOptionsSchema = z.object({
   llmClient: LLMClientSchema,
   repoRoot: z.string().min(1, 'repoRoot must name the repository directory'),
   dbPath: z.string().min(1).optional(),
-  maxTokens: z.number().int().positive().default(200_000),
+  /** The prompt budget: context files are cut to keep every prompt within it. */
+  maxTokens: z.number().int().positive().default(DEFAULT_MAX_PROMPT_TOKENS),
   healthChecks: z.array(HealthCheckSpecSchema).default([]),
   backoff: z
     .object({ initialMs: z.number().nonnegative(), maxMs: z.number().nonnegative(), multiplier: z.number().min(1) })
     .partial()
     .optional(),
-  outputTokens: OutputTokensSchema.optional(),
+  /** Output limit per phase complexity. */
+  outputTokens: OutputTokensSchema.partial().optional(),
+  /** Run-wide limits; a run that reaches one stops resumably before the call that could pass it. */
+  budget: RunBudgetSchema.optional(),
+  /** USD per million tokens, by model; overrides and extends the built-in table. */
+  prices: PriceTableSchema.optional(),
   durability: z.enum(['normal', 'full']).default('normal'),
   /** Injected for tests; defaults to Date.now. */
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
@@ -62,8 +75,12 @@ export interface RunPlanRequest {
   protectedPaths?: readonly string[];
   /** Added to the executor's health checks. */
   healthChecks?: readonly HealthCheckSpec[];
-  /** Per-phase context files; a phase with none uses its existing deliverables. */
+  /** Per-phase context files, most important first; existing deliverables are always included. */
   contextFiles?: readonly (readonly string[])[];
+  /** Override the executor's output limits, budget and prices for this run (a plan's settings). */
+  outputTokens?: Partial<Record<Complexity, number>>;
+  budget?: RunBudget;
+  prices?: PriceTable;
   signal?: AbortSignal;
   /** Called once the run has an id, before its first event. */
   onRunStarted?: (runId: string) => void;
@@ -86,7 +103,9 @@ export class PhaseExecutor {
   private readonly llmClient: LLMClient;
   private readonly healthChecks: HealthCheckSpec[];
   private readonly backoff: BackoffPolicy;
-  private readonly outputTokens: Record<Complexity, number> | undefined;
+  private readonly outputTokens: Record<Complexity, number>;
+  private readonly budget: RunBudget;
+  private readonly prices: PriceTable;
   private readonly durability: Durability;
   private readonly clock: () => number;
   private readonly subject = new Subject<StoredRunEvent>();
@@ -103,7 +122,9 @@ export class PhaseExecutor {
     this.maxTokens = parsed.maxTokens;
     this.healthChecks = parsed.healthChecks;
     this.backoff = { ...DEFAULT_BACKOFF, ...parsed.backoff };
-    this.outputTokens = parsed.outputTokens;
+    this.outputTokens = { ...DEFAULT_OUTPUT_TOKENS, ...parsed.outputTokens };
+    this.budget = parsed.budget ?? {};
+    this.prices = parsed.prices ?? {};
     this.durability = parsed.durability;
     this.clock = parsed.clock ?? Date.now;
   }
@@ -147,6 +168,7 @@ export class PhaseExecutor {
       throw new AutopackError('INPUT_INVALID', `phases: two phases have the id "${duplicate}"; give each phase a unique id`);
     }
 
+    const llm = this.llmSettings(request);
     const runId = createRunId(this.clock());
     const start: RunStartedData = {
       runId,
@@ -166,6 +188,7 @@ export class PhaseExecutor {
         stopOnFailure: request.stopOnFailure,
         healthChecks: [...this.healthChecks, ...extraChecks],
         backoff: this.backoff,
+        llm,
       },
     };
     request.onRunStarted?.(runId);
@@ -177,10 +200,25 @@ export class PhaseExecutor {
       backupRoot: path.join(this.repoRoot, '.autonomous_runs', 'backups', runId),
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
-      ...(this.outputTokens === undefined ? {} : { outputTokens: this.outputTokens }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
     return toOrchestrationResult(state);
+  }
+
+  /** The model's limits for one run, checked before anything is written. */
+  private llmSettings(request: RunPlanRequest): LlmSettings {
+    const outputTokens = parseOrThrow(OutputTokensSchema.partial(), request.outputTokens ?? {}, 'outputTokens');
+    const budget = parseOrThrow(RunBudgetSchema, { ...this.budget, ...request.budget }, 'budget');
+    const prices = parseOrThrow(PriceTableSchema, { ...this.prices, ...request.prices }, 'prices');
+    const model = this.llmClient.model;
+    if (budget.maxCostUsd !== undefined && priceFor(model, { ...DEFAULT_PRICES, ...prices }) === null) {
+      throw new AutopackError(
+        'INPUT_INVALID',
+        `a cost budget needs the model's price, and there is none for ${model === undefined ? 'this client (it names no model)' : `model "${model}"`}; ` +
+          `add it under prices: in the plan, e.g. prices: { "${model ?? 'MODEL'}": { input_per_mtok: 0.5, output_per_mtok: 1.5 } }`,
+      );
+    }
+    return { maxPromptTokens: this.maxTokens, outputTokens: { ...this.outputTokens, ...outputTokens }, budget, prices };
   }
 
   /** The event log this executor writes; opened on first use. */

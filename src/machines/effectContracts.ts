@@ -7,7 +7,7 @@ import type { FileChange, ModelResponse } from '../model/fileChange.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
-import type { LLMMessage, LLMResponse } from '../llm/types.js';
+import type { LLMAttempt, LLMMessage, LLMResponse } from '../llm/types.js';
 
 export interface EffectFailure {
   code: ErrorCode;
@@ -35,13 +35,32 @@ export interface ContextFileUsed {
   path: string;
   /** null when the file does not exist (yet). */
   bytes: number | null;
+  /** Tokens of the whole file, as counted for the prompt budget. */
+  tokens?: number;
+  /** Set when the prompt budget left the file out or cut it short. */
+  cut?: { kind: 'dropped' | 'truncated'; keptTokens: number; reason: string };
 }
 export interface CallLlmOutput {
-  request: { promptId: string; promptVersion: number; messages: LLMMessage[]; maxOutputTokens: number };
+  request: {
+    promptId: string;
+    promptVersion: number;
+    messages: LLMMessage[];
+    maxOutputTokens: number;
+    /** Counted before sending, with `tokenizer`; what the budget was checked against. */
+    promptTokens: number;
+    maxPromptTokens: number;
+    tokenizer: string;
+  };
   response: LLMResponse;
   latencyMs: number;
   context: ContextFileUsed[];
 }
+
+/** A model call's attempt as logged: what the client reported, priced (null when the model has no known price). */
+export type LoggedLlmAttempt = LLMAttempt & { costUsd: number | null };
+
+/** Why a run was stopped from outside the machines, resumably. */
+export type InterruptReason = 'signal' | 'budget';
 
 export interface ParseResponseInput {
   response: LLMResponse;

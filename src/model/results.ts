@@ -42,6 +42,14 @@ export const OrchestrationResultSchema = z.object({
   total_duration: z.number().nonnegative(),
   health_check_results: z.array(PhaseHealthChecksSchema),
   run_id: z.string(),
+  /** succeeded | failed | stopped (after a failure) | interrupted (resumable: a signal or a budget). */
+  status: z.enum(['empty', 'running', 'succeeded', 'failed', 'stopped', 'interrupted']),
+  /** Why an interrupted run stopped, e.g. which budget it hit. */
+  stop_reason: z.string().nullable(),
+  /** Every attempt's prompt and completion tokens, failed ones included. */
+  total_tokens: z.number().int().nonnegative(),
+  /** USD at the price table's rates; null when a model had no known price. */
+  total_cost_usd: z.number().nonnegative().nullable(),
 });
 export type OrchestrationResult = z.infer<typeof OrchestrationResultSchema>;
 

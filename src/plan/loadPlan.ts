@@ -10,6 +10,8 @@ export interface LoadedPlan {
   file: string;
   phases: Plan['phases'];
   healthChecks: HealthCheckSpec[];
+  outputTokens: NonNullable<Plan['output_tokens']>;
+  prices: NonNullable<Plan['prices']>;
 }
 
 function parseText(file: string, text: string): unknown {
@@ -52,5 +54,7 @@ export function loadPlan(file: string): LoadedPlan {
       command: check.command,
       ...(check.timeout_ms === undefined ? {} : { timeoutMs: check.timeout_ms }),
     })),
+    outputTokens: parsed.data.output_tokens ?? {},
+    prices: parsed.data.prices ?? {},
   };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PriceTableSchema } from '../llm/prices.js';
+import { OutputTokensSchema } from '../model/llmSettings.js';
 import { PhaseSpecSchema } from '../model/phaseSpec.js';
 
 /** Plan files use snake_case like the phase specs; `timeout_ms` maps to the API's `timeoutMs`. */
@@ -11,5 +13,9 @@ export const PlanHealthCheckSchema = z.strictObject({
 export const PlanSchema = z.strictObject({
   phases: z.array(PhaseSpecSchema).min(1, 'a plan needs at least one phase'),
   health_checks: z.array(PlanHealthCheckSchema).optional(),
+  /** Output limit per complexity, e.g. { high: 32000 }; the rest keep their defaults. */
+  output_tokens: OutputTokensSchema.partial().optional(),
+  /** USD per million tokens by model, e.g. { "llama3.1:8b": { input_per_mtok: 0, output_per_mtok: 0 } }. */
+  prices: PriceTableSchema.optional(),
 });
 export type Plan = z.infer<typeof PlanSchema>;

@@ -40,6 +40,8 @@ export interface RecorderOptions {
 
 export interface Recorder {
   inspect: (event: InspectionEvent) => void;
+  /** Appends an event that is not a machine transition (an LLM attempt, an interruption) in log order. */
+  note: (event: NewRunEvent) => void;
   /** The first append that failed; the runtime aborts the run when this is set. */
   readonly failure: unknown;
   readonly version: number;
@@ -106,14 +108,8 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
   /** Events delivered to each actor, in mailbox order, waiting for the snapshot they produce. */
   const pending = new Map<string, { type: string; output?: unknown }[]>();
 
-  function record(actorKey: string, snapshot: unknown): void {
-    const event = pending.get(actorKey)?.shift();
-    if (!isMachineSnapshot(snapshot) || event === undefined || failure !== null) return;
-    if (snapshot.status === 'done') pending.delete(actorKey);
-    const before = previous.get(actorKey);
-    previous.set(actorKey, snapshot);
-    const logEvent = toLogEvent(snapshot.machine.id, event, before, snapshot);
-    if (logEvent === null) return;
+  function append(logEvent: NewRunEvent): void {
+    if (failure !== null) return;
     try {
       const [stored] = options.store.append(options.runId, [logEvent], { expectedVersion: version });
       version += 1;
@@ -122,6 +118,16 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
       failure = error;
       onFailure(error);
     }
+  }
+
+  function record(actorKey: string, snapshot: unknown): void {
+    const event = pending.get(actorKey)?.shift();
+    if (!isMachineSnapshot(snapshot) || event === undefined || failure !== null) return;
+    if (snapshot.status === 'done') pending.delete(actorKey);
+    const before = previous.get(actorKey);
+    previous.set(actorKey, snapshot);
+    const logEvent = toLogEvent(snapshot.machine.id, event, before, snapshot);
+    if (logEvent !== null) append(logEvent);
   }
 
   /**
@@ -144,6 +150,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
 
   return {
     inspect,
+    note: append,
     get failure() {
       return failure;
     },

@@ -7,6 +7,8 @@ import type {
   AppliedChangeSet,
   CallLlmOutput,
   EffectOutcome,
+  InterruptReason,
+  LoggedLlmAttempt,
   ParseResponseOutput,
   RollbackChangesOutput,
   RunHealthChecksOutput,
@@ -14,6 +16,7 @@ import type {
   ValidateChangesOutput,
 } from '../machines/effectContracts.js';
 import type { BackoffPolicy } from '../machines/backoff.js';
+import type { LlmSettings } from '../model/llmSettings.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 
@@ -30,6 +33,7 @@ export interface RunStartedData {
     stopOnFailure: boolean;
     healthChecks: HealthCheckSpec[];
     backoff: BackoffPolicy;
+    llm: LlmSettings;
   };
 }
 
@@ -43,6 +47,8 @@ export type EffectEventData<T> = PhaseScoped & { outcome: EffectOutcome<T> };
 export interface EventDataByType {
   'run.started': RunStartedData;
   'phase.started': PhaseScoped & { phaseId: string };
+  /** One HTTP attempt of a model call, failed ones included; the run's token and cost totals sum these. */
+  'llm.attempted': PhaseScoped & { call: LoggedLlmAttempt };
   'llm.completed': EffectEventData<CallLlmOutput>;
   'llm.failed': EffectEventData<CallLlmOutput>;
   'response.parsed': EffectEventData<ParseResponseOutput>;
@@ -61,6 +67,8 @@ export interface EventDataByType {
   'run.begun': { phaseIndex: number | null };
   /** A phase machine reached a final state; `phaseIndex` is the next phase to run, or null when the run ended. */
   'phase.finished': { phaseIndex: number; success: boolean; nextPhaseIndex: number | null };
+  /** The run was stopped from outside the machines (a signal, a budget); it can be resumed. */
+  'run.interrupted': { reason: InterruptReason; message: string; phaseIndex: number | null };
 }
 
 export type RunEventType = keyof EventDataByType;
@@ -68,6 +76,7 @@ export type RunEventType = keyof EventDataByType;
 export const RUN_EVENT_TYPES = [
   'run.started',
   'phase.started',
+  'llm.attempted',
   'llm.completed',
   'llm.failed',
   'response.parsed',
@@ -84,6 +93,7 @@ export const RUN_EVENT_TYPES = [
   'backoff.failed',
   'run.begun',
   'phase.finished',
+  'run.interrupted',
 ] as const satisfies readonly RunEventType[];
 
 /** An event before the store gives it a place in its stream. */

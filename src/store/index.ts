@@ -5,6 +5,6 @@ export { createSqliteEventStore } from './sqliteEventStore.js';
 export type { Durability, SqliteEventStoreOptions } from './sqliteEventStore.js';
 export { RUN_EVENT_TYPES } from './events.js';
 export type { EventDataByType, NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from './events.js';
-export { evolveRunState, foldRunState, initialRunState } from './runState.js';
-export type { AttemptErrors, PhaseState, PhaseStatus, RunState, RunStatus } from './runState.js';
+export { evolveRunState, foldRunState, initialRunState, runTotals } from './runState.js';
+export type { AttemptErrors, PhaseState, PhaseStatus, RunState, RunStatus, RunTotals } from './runState.js';
 export { toOrchestrationResult, toPhaseResult } from './projections.js';

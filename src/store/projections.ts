@@ -1,5 +1,5 @@
 import type { OrchestrationResult, PhaseHealthChecks, PhaseResult } from '../model/results.js';
-import type { PhaseState, RunState } from './runState.js';
+import { runTotals, type PhaseState, type RunState } from './runState.js';
 
 const toSeconds = (ms: number): number => Math.max(0, ms) / 1000;
 
@@ -28,6 +28,7 @@ export function toPhaseResult(phase: PhaseState, runId: string): PhaseResult {
 export function toOrchestrationResult(state: RunState): OrchestrationResult {
   const runId = state.runId ?? '';
   const ran = state.phases.filter((p) => p.status === 'succeeded' || p.status === 'failed');
+  const totals = runTotals(state);
   const healthChecks: PhaseHealthChecks[] = ran.map((p) => ({
     phase_id: p.id,
     phase_index: p.index,
@@ -42,5 +43,10 @@ export function toOrchestrationResult(state: RunState): OrchestrationResult {
       state.startedAt === null || state.finishedAt === null ? 0 : toSeconds(state.finishedAt - state.startedAt),
     health_check_results: healthChecks,
     run_id: runId,
+    status: state.status,
+    stop_reason: state.interruption?.message ?? null,
+    total_tokens: totals.tokens,
+    // Rounded to a millionth of a dollar so sums of floats compare equal across a live run and a replay.
+    total_cost_usd: totals.costUnknown ? null : Math.round(totals.costUsd * 1e6) / 1e6,
   };
 }

@@ -3,13 +3,13 @@
  * this projection, never the raw rows, so what a live run reports is by construction what a replay gives.
  */
 import { healthCheckErrors } from '../machines/feedback.js';
-import type { EffectOutcome } from '../machines/effectContracts.js';
+import type { EffectOutcome, InterruptReason } from '../machines/effectContracts.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
 import type { RunStartedData, StoredRunEvent } from './events.js';
 
 export type PhaseStatus = 'pending' | 'running' | 'succeeded' | 'failed';
-export type RunStatus = 'empty' | 'running' | 'succeeded' | 'failed' | 'stopped';
+export type RunStatus = 'empty' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted';
 
 export interface AttemptErrors {
   attempt: number;
@@ -26,8 +26,12 @@ export interface PhaseState {
   /** Attempts started so far (1-based count). */
   attempts: number;
   llmCalls: number;
+  /** Summed over every logged attempt, failed and truncated ones included: what was paid for. */
   promptTokens: number;
   completionTokens: number;
+  costUsd: number;
+  /** Whether some attempt used a model with no known price, so costUsd is a lower bound. */
+  costUnknown: boolean;
   summary: string;
   filesChanged: string[];
   failedAttempts: AttemptErrors[];
@@ -44,6 +48,8 @@ export interface RunState {
   phases: PhaseState[];
   startedAt: number | null;
   finishedAt: number | null;
+  /** Why the run was last interrupted, while it stays interrupted. */
+  interruption: { reason: InterruptReason; message: string; at: number } | null;
   /** seq of the last event folded in. */
   version: number;
 }
@@ -57,6 +63,7 @@ export function initialRunState(): RunState {
     phases: [],
     startedAt: null,
     finishedAt: null,
+    interruption: null,
     version: 0,
   };
 }
@@ -72,6 +79,8 @@ function newPhaseState(phase: RunStartedData['phases'][number]): PhaseState {
     llmCalls: 0,
     promptTokens: 0,
     completionTokens: 0,
+    costUsd: 0,
+    costUnknown: false,
     summary: '',
     filesChanged: [],
     failedAttempts: [],
@@ -97,20 +106,20 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
   switch (event.type) {
     case 'phase.started':
       return { ...moved, status: 'running', attempts: 1, startedAt: event.at };
+    case 'llm.attempted': {
+      const { call } = event.data;
+      return {
+        ...moved,
+        promptTokens: moved.promptTokens + call.usage.promptTokens,
+        completionTokens: moved.completionTokens + call.usage.completionTokens,
+        costUsd: moved.costUsd + (call.costUsd ?? 0),
+        costUnknown: moved.costUnknown || (call.costUsd === null && call.usage.promptTokens + call.usage.completionTokens > 0),
+      };
+    }
     case 'llm.completed':
     case 'llm.failed': {
       const { outcome, attempt } = event.data;
-      const usage = outcome.ok ? outcome.value.response.usage : { promptTokens: 0, completionTokens: 0 };
-      return withFailure(
-        {
-          ...moved,
-          llmCalls: moved.llmCalls + 1,
-          promptTokens: moved.promptTokens + usage.promptTokens,
-          completionTokens: moved.completionTokens + usage.completionTokens,
-        },
-        attempt,
-        failureErrors(outcome),
-      );
+      return withFailure({ ...moved, llmCalls: moved.llmCalls + 1 }, attempt, failureErrors(outcome));
     }
     case 'response.parsed':
     case 'response.rejected': {
@@ -144,6 +153,7 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
     case 'run.started':
     case 'run.begun':
     case 'phase.finished':
+    case 'run.interrupted':
       return phase;
     default: {
       const unknownEvent: never = event;
@@ -170,7 +180,9 @@ function finishRun(state: RunState, at: number): RunState {
 }
 
 export function evolveRunState(state: RunState, event: StoredRunEvent): RunState {
-  const base = { ...state, version: event.seq };
+  // Any event after an interruption means the run was resumed.
+  const resumed = state.status === 'interrupted' ? { status: 'running' as const, interruption: null } : {};
+  const base = { ...state, ...resumed, version: event.seq };
   switch (event.type) {
     case 'run.started':
       return {
@@ -185,6 +197,8 @@ export function evolveRunState(state: RunState, event: StoredRunEvent): RunState
     case 'run.begun':
     case 'phase.finished':
       return finishRun({ ...base, orchestratorState: event.target }, event.at);
+    case 'run.interrupted':
+      return { ...base, status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } };
     default: {
       const index = event.data.phaseIndex;
       const phase = state.phases[index];
@@ -200,4 +214,22 @@ export function foldRunState(events: Iterable<StoredRunEvent>): RunState {
   let state = initialRunState();
   for (const event of events) state = evolveRunState(state, event);
   return state;
+}
+
+export interface RunTotals {
+  tokens: number;
+  costUsd: number;
+  /** Some attempt used a model with no known price: costUsd counts only the priced ones. */
+  costUnknown: boolean;
+}
+
+export function runTotals(state: RunState): RunTotals {
+  return state.phases.reduce<RunTotals>(
+    (totals, p) => ({
+      tokens: totals.tokens + p.promptTokens + p.completionTokens,
+      costUsd: totals.costUsd + p.costUsd,
+      costUnknown: totals.costUnknown || p.costUnknown,
+    }),
+    { tokens: 0, costUsd: 0, costUnknown: false },
+  );
 }

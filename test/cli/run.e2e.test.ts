@@ -9,20 +9,20 @@ import { useTempDirs } from '../support/tempDir.js';
 const tempDir = useTempDirs();
 const example = path.join(projectRoot, 'examples', 'greeter');
 
-function scratchExample(): { repo: string; plan: string; responses: string } {
+function scratchExample(): { repo: string; plan: string; recording: string } {
   const root = tempDir();
   const repo = path.join(root, 'repo');
   fs.cpSync(path.join(example, 'repo'), repo, { recursive: true });
   // The plan and answers are copied too, so the test cannot depend on anything outside its temp dir.
   fs.copyFileSync(path.join(example, 'plan.yaml'), path.join(root, 'plan.yaml'));
-  fs.copyFileSync(path.join(example, 'responses.json'), path.join(root, 'responses.json'));
-  return { repo, plan: path.join(root, 'plan.yaml'), responses: path.join(root, 'responses.json') };
+  fs.copyFileSync(path.join(example, 'recording.jsonl'), path.join(root, 'recording.jsonl'));
+  return { repo, plan: path.join(root, 'plan.yaml'), recording: path.join(root, 'recording.jsonl') };
 }
 
 describe('autopack run (child process, examples/greeter)', () => {
   it('runs the example plan end to end: retry after a rejected answer, files written, health check passed', async () => {
-    const { repo, plan, responses } = scratchExample();
-    const run = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`, '--json']);
+    const { repo, plan, recording } = scratchExample();
+    const run = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`, '--json']);
     expect(run.stderr).toContain('[1/2] add-greet');
     expect(run.stderr).toMatch(/attempt 1 failed \[CHANGES_INVALID\]: .*rest of the code unchanged/);
     expect(run.code).toBe(0);
@@ -59,11 +59,11 @@ describe('autopack run (child process, examples/greeter)', () => {
   });
 
   it('exits 2 on an invalid plan, naming file, phase and field, and writes nothing', async () => {
-    const { repo, responses } = scratchExample();
+    const { repo, recording } = scratchExample();
     const plan = path.join(path.dirname(repo), 'broken.yaml');
     fs.writeFileSync(plan, 'phases:\n  - description: x\n    category: feature\n    complexity: huge\n    acceptance_criteria: []\n    deliverables: ["/etc/passwd"]\n');
     const before = readTree(repo, []);
-    const run = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`]);
+    const run = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${plan}: phases[0].complexity`);
     expect(run.stderr).toContain(`${plan}: phases[0].deliverables[0]: expected a relative path, got "/etc/passwd"`);
@@ -72,17 +72,17 @@ describe('autopack run (child process, examples/greeter)', () => {
   });
 
   it('exits 2 with a clear message for bad flags, a missing LLM, an unknown run, and a missing log', async () => {
-    const { repo, plan, responses } = scratchExample();
-    const badRetries = await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`, '--max-retries', 'lots']);
+    const { repo, plan, recording } = scratchExample();
+    const badRetries = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`, '--max-retries', 'lots']);
     expect(badRetries.code).toBe(2);
     expect(badRetries.stderr).toContain('--max-retries');
     const noLlm = await runCli(['run', plan, '--repo', repo]);
     expect(noLlm.code).toBe(2);
-    expect(noLlm.stderr).toContain('--llm scripted:FILE');
+    expect(noLlm.stderr).toContain('no model configured: set OPENAI_API_KEY, or pass --base-url');
     const noLog = await runCli(['status', '--repo', repo]);
     expect(noLog.code).toBe(2);
     expect(noLog.stderr).toContain('no event log at');
-    await runCli(['run', plan, '--repo', repo, '--llm', `scripted:${responses}`]);
+    await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`]);
     const unknown = await runCli(['log', 'run-nope', '--repo', repo]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no run "run-nope"/);

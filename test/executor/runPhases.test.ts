@@ -152,7 +152,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     const store = createSqliteEventStore(executor.dbPath, { readonly: true });
     expect(seen.map((e) => e.seq)).toEqual(store.read(result.run_id).map((e) => e.seq));
     expect(seen.map((e) => e.type)).toEqual([
-      'run.started', 'phase.started', 'run.begun', 'llm.completed', 'response.parsed', 'changes.validated',
+      'run.started', 'phase.started', 'run.begun', 'llm.attempted', 'llm.completed', 'response.parsed', 'changes.validated',
       'changes.applied', 'health.checked', 'phase.finished',
     ]);
     store.close();
@@ -168,24 +168,30 @@ describe('PhaseOrchestrator.runPhases', () => {
     executor.close();
   });
 
-  it('cancels a run through its signal: the phase fails as aborted and no retry is attempted', async () => {
+  it('interrupts a run through its signal: logged as run.interrupted, no phase failed, nothing retried', async () => {
     const repo = tempDir();
     const controller = new AbortController();
     const slowClient = {
       calls: 0,
       complete(request: { signal?: AbortSignal }) {
         this.calls += 1;
+        setTimeout(() => controller.abort(), 20);
         return new Promise<never>((_, reject) => {
           request.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })));
         });
       },
     };
     const executor = new PhaseExecutor({ llmClient: slowClient, repoRoot: repo, backoff: fastBackoff });
-    setTimeout(() => controller.abort(), 50);
     const result = await new PhaseOrchestrator({ executor, maxRetries: 3 }).runPhases([spec('one', ['a.txt']), spec('two', ['b.txt'])], { signal: controller.signal });
     expect(slowClient.calls).toBe(1);
-    expect(result).toMatchObject({ total_phases: 2, successful_phases: 0, failed_phases: 1 });
-    expect(result.phase_results[0]?.errors.join('\n')).toMatch(/cancelled/);
+    expect(result).toMatchObject({ total_phases: 2, successful_phases: 0, failed_phases: 0, status: 'interrupted', stop_reason: 'cancelled' });
+    const store = createSqliteEventStore(executor.dbPath, { readonly: true });
+    const events = store.read(result.run_id);
+    expect(events.at(-1)).toMatchObject({ type: 'run.interrupted', source: 'running_phase', data: { reason: 'signal', phaseIndex: 0 } });
+    expect(events.map((e) => e.type)).not.toContain('llm.failed');
+    const state = foldRunState(events);
+    expect(state.phases[0]).toMatchObject({ status: 'running', machineState: 'prompting' });
+    store.close();
     executor.close();
   });
 });

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { RunBudgetSchema } from '../llm/budget.js';
+import { PriceTableSchema } from '../llm/prices.js';
+
+/** Output limit per phase complexity: whole-file answers grow with the size of the change. */
+export const DEFAULT_OUTPUT_TOKENS = { low: 4_096, medium: 8_192, high: 16_384 } as const;
+export const DEFAULT_MAX_PROMPT_TOKENS = 200_000;
+
+export const OutputTokensSchema = z.strictObject({
+  low: z.number().int().positive(),
+  medium: z.number().int().positive(),
+  high: z.number().int().positive(),
+});
+
+/** How a run uses the model; recorded in the log's first event so a resumed run keeps the same limits. */
+export const LlmSettingsSchema = z.strictObject({
+  maxPromptTokens: z.number().int().positive(),
+  outputTokens: OutputTokensSchema,
+  budget: RunBudgetSchema,
+  /** Overrides and additions to the built-in price table, USD per million tokens. */
+  prices: PriceTableSchema,
+});
+export type LlmSettings = z.infer<typeof LlmSettingsSchema>;

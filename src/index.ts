@@ -25,7 +25,17 @@ export type { HealthCheckSpec } from './model/healthCheck.js';
 export { AutopackError, ERROR_CODES } from './model/errors.js';
 export type { ErrorCode, ErrorData } from './model/errors.js';
 
-export type { LLMClient, LLMRequest, LLMResponse, LLMMessage, LLMUsage, FinishReason } from './llm/types.js';
+export type { LLMClient, LLMRequest, LLMResponse, LLMMessage, LLMUsage, LLMAttempt, FinishReason } from './llm/types.js';
+export { OpenAIClient, OpenAIClientOptionsSchema, DEFAULT_MODEL } from './llm/openai/openaiClient.js';
+export type { OpenAIClientOptions } from './llm/openai/openaiClient.js';
+export { RecordingLLMClient } from './llm/recordingClient.js';
+export { ReplayLLMClient, loadRecording } from './llm/replayClient.js';
+export { RecordedExchangeSchema, requestKey } from './llm/recording.js';
+export type { RecordedExchange } from './llm/recording.js';
+export { DEFAULT_PRICES, priceFor } from './llm/prices.js';
+export type { ModelPrice, PriceTable } from './llm/prices.js';
+export type { RunBudget } from './llm/budget.js';
+export { DEFAULT_OUTPUT_TOKENS, DEFAULT_MAX_PROMPT_TOKENS } from './model/llmSettings.js';
 export { ScriptedLLMClient, ScriptedStepSchema, loadScript } from './llm/scriptedClient.js';
 export type { ScriptedStep } from './llm/scriptedClient.js';
 
@@ -42,10 +52,11 @@ export {
   initialRunState,
   toOrchestrationResult,
   toPhaseResult,
+  runTotals,
   VersionConflictError,
   RUN_EVENT_TYPES,
 } from './store/index.js';
-export type { EventStore, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState } from './store/index.js';
+export type { EventStore, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
 export { orchestratorMachine, phaseMachine, backoffDelayMs, DEFAULT_BACKOFF } from './machines/index.js';
 export type { BackoffPolicy } from './machines/index.js';
 export { DEFAULT_PROTECTED_PATHS } from './validation/index.js';

@@ -1,11 +1,15 @@
-import { foldRunState, toOrchestrationResult, type RunState } from '../store/index.js';
+import { foldRunState, runTotals, toOrchestrationResult, type RunState } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
 const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 const seconds = (from: number | null, to: number | null): string =>
   from === null || to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`;
-const tokens = (state: RunState): number => state.phases.reduce((n, p) => n + p.promptTokens + p.completionTokens, 0);
+function spend(state: RunState): string {
+  const totals = runTotals(state);
+  const cost = totals.costUnknown ? '' : ` $${totals.costUsd.toFixed(2)}`;
+  return `${totals.tokens} tok${cost}`;
+}
 
 function runLine(state: RunState): string {
   const done = state.phases.filter((p) => p.status === 'succeeded').length;
@@ -14,7 +18,7 @@ function runLine(state: RunState): string {
     (state.runId ?? '?').padEnd(28),
     state.status.padEnd(10),
     `${done}/${state.phases.length} ok${failed > 0 ? `, ${failed} failed` : ''}`.padEnd(16),
-    `${tokens(state)} tok`.padEnd(12),
+    spend(state).padEnd(18),
     time(state.startedAt),
     seconds(state.startedAt, state.finishedAt),
   ].join('  ');
@@ -22,6 +26,7 @@ function runLine(state: RunState): string {
 
 function runDetail(state: RunState): string[] {
   const lines = [runLine(state), `  repo: ${state.start?.repoRoot ?? '-'}`];
+  if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   for (const phase of state.phases) {
     const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';
     lines.push(`  ${phase.status.padEnd(9)} ${phase.id}${where}: ${phase.spec.description.split('\n')[0]}`);

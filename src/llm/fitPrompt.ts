@@ -71,6 +71,8 @@ export function fitPrompt(params: {
   const entries = new Map<string, ContextFileUsed>();
   const included: { path: string; content: string; required: boolean }[] = [];
   let estimate = requiredTokens;
+  // Strict priority: once a file is cut, nothing of lower priority goes in, even if it is small.
+  let cutSoFar = false;
   for (const file of candidates) {
     const tokens = counter.count(file.content);
     const entry: ContextFileUsed = { path: file.path, bytes: Buffer.byteLength(file.content), tokens };
@@ -80,11 +82,16 @@ export function fitPrompt(params: {
       continue;
     }
     const room = maxPromptTokens - estimate - FILE_FRAME_TOKENS - counter.count(file.path);
+    if (cutSoFar) {
+      entry.cut = { kind: 'dropped', keptTokens: 0, reason: 'a more important context file already had to be cut' };
+      continue;
+    }
     if (tokens <= room) {
       included.push(file);
       estimate += tokens + FILE_FRAME_TOKENS;
       continue;
     }
+    cutSoFar = true;
     const truncated = room >= MIN_TRUNCATED_TOKENS ? truncateToFit(file.content, room, counter) : null;
     if (truncated === null) {
       entry.cut = { kind: 'dropped', keptTokens: 0, reason: `${tokens} tokens, ${Math.max(0, room)} left in the prompt budget` };

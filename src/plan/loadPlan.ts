@@ -34,7 +34,11 @@ export function loadPlan(file: string): LoadedPlan {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
     throw new AutopackError('PLAN_INVALID', `${file}: cannot read the plan (${reason})`);
   }
-  const parsed = PlanSchema.safeParse(parseText(file, text));
+  const document = parseText(file, text);
+  if (document === null || document === undefined) {
+    throw new AutopackError('PLAN_INVALID', `${file}: the plan is empty; it needs at least "phases:" with one phase (see examples/greeter/plan.yaml)`);
+  }
+  const parsed = PlanSchema.safeParse(document);
   if (!parsed.success) {
     const lines = formatZodError(parsed.error).split('\n').map((line) => `${file}: ${line}`);
     throw new AutopackError('PLAN_INVALID', lines.join('\n'), { errors: lines });

@@ -4,7 +4,8 @@ import { OpenAIClient, type OpenAIClientOptions } from '../../src/llm/openai/ope
 import { RESPONSE_JSON_SCHEMA } from '../../src/llm/prompts/phasePrompt.js';
 import type { LLMAttempt, LLMRequest } from '../../src/llm/types.js';
 import { AutopackError } from '../../src/model/errors.js';
-import { answer, startFakeOpenAI, type FakeOpenAIServer, type FakeReply } from '../support/fakeOpenAIServer.js';
+import { startFakeOpenAI, type FakeOpenAIServer, type FakeReply } from '../support/fakeOpenAIServer.js';
+import { answer } from '../support/repoFixture.js';
 
 let server: FakeOpenAIServer | undefined;
 afterEach(async () => {
@@ -12,7 +13,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const ANSWER = answer('greet', [{ path: 'a.txt', new_content: 'hi\n' }]);
+const ANSWER = answer('greet', [{ path: 'a.txt', mode: 'create', new_content: 'hi\n' }]);
 
 async function clientFor(replies: readonly FakeReply[], options: OpenAIClientOptions = {}) {
   server = await startFakeOpenAI(replies);

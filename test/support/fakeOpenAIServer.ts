@@ -106,8 +106,3 @@ export async function startFakeOpenAI(script: Script): Promise<FakeOpenAIServer>
       }),
   };
 }
-
-/** A valid answer in the model's JSON format, as the content of a completion. */
-export function answer(summary: string, files: { path: string; mode?: string; new_content: string | null }[]): string {
-  return JSON.stringify({ summary, files: files.map((f) => ({ mode: 'create', ...f })) });
-}

@@ -36,7 +36,11 @@ export const OpenAIClientOptionsSchema = z.strictObject({
   /** `auto`: max_completion_tokens for api.openai.com, max_tokens elsewhere; switched if the server objects. */
   outputLimitParam: z.enum(['auto', 'max_tokens', 'max_completion_tokens']).default('auto'),
   /** Where OPENAI_API_KEY, OPENAI_BASE_URL and AUTOPACK_MODEL are read; process.env by default. */
-  env: z.record(z.string(), z.string().optional()).optional(),
+  env: z
+    .custom<Readonly<Record<string, string | undefined>>>((value) => typeof value === 'object' && value !== null, {
+      error: 'env must be an object of environment variables',
+    })
+    .optional(),
   /** An SDK client to use as it is (its key, base URL and fetch); autopack still drives retries itself. */
   openai: z.custom<OpenAI>((value) => value instanceof OpenAI, { error: 'openai must be an instance of the openai SDK client' }).optional(),
   /** Injected by tests: the wait between attempts and the jitter source. */

@@ -10,11 +10,11 @@ import {
   createSqliteEventStore,
   foldRunState,
   type OrchestrationResult,
-  type PhaseSpec,
   type StoredRunEvent,
 } from '../../src/index.js';
 import { startFakeOpenAI, type FakeOpenAIServer, type FakeReply } from '../support/fakeOpenAIServer.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
+import { spec } from '../support/phaseSpecs.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
@@ -22,16 +22,6 @@ let server: FakeOpenAIServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
-});
-
-const spec = (id: string, deliverables: string[], extra: Partial<PhaseSpec> = {}): PhaseSpec => ({
-  id,
-  description: `phase ${id}`,
-  category: 'feature',
-  complexity: 'low',
-  acceptance_criteria: [`${id} is done`],
-  deliverables,
-  ...extra,
 });
 
 const create = (file: string, content: string): FakeReply => ({

@@ -7,24 +7,14 @@ import {
   createSqliteEventStore,
   foldRunState,
   toOrchestrationResult,
-  type PhaseSpec,
   type StoredRunEvent,
 } from '../../src/index.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
+import { spec } from '../support/phaseSpecs.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
 const fastBackoff = { initialMs: 1, maxMs: 5, multiplier: 2 };
-
-const spec = (id: string, deliverables: string[], extra: Partial<PhaseSpec> = {}): PhaseSpec => ({
-  id,
-  description: `phase ${id}`,
-  category: 'feature',
-  complexity: 'low',
-  acceptance_criteria: [`${id} is done`],
-  deliverables,
-  ...extra,
-});
 
 function setup(steps: ConstructorParameters<typeof ScriptedLLMClient>[0], healthChecks: { name: string; command: string }[] = []) {
   const repo = tempDir();

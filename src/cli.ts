@@ -3,7 +3,10 @@ import { Command, Option } from 'commander';
 import { exitCodeFor, messageFor } from './cli/cliError.js';
 import { processIo } from './cli/io.js';
 import { logCommand } from './cli/logCommand.js';
+import { replayCommand } from './cli/replayCommand.js';
+import { resumeCommand } from './cli/resumeCommand.js';
 import { runCommand } from './cli/runCommand.js';
+import { stateCommand } from './cli/stateCommand.js';
 import { statusCommand } from './cli/statusCommand.js';
 
 const program = new Command('autopack')
@@ -32,6 +35,7 @@ program
   .option('--max-prompt-tokens <n>', 'prompt budget: context files are cut to fit (default 200000)')
   .option('--max-total-tokens <n>', 'stop the run (resumably) before a call that could take its tokens past N')
   .option('--max-cost-usd <amount>', 'stop the run (resumably) before a call that could take its cost past this; prices per model can be set in the plan')
+  .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower); see docs/durability.md', 'normal')
   .option('--json', 'print the OrchestrationResult as JSON on stdout (progress stays on stderr)')
   .addHelpText(
     'after',
@@ -39,6 +43,62 @@ program
   )
   .action(async (plan: string, flags: Record<string, unknown>) => {
     process.exitCode = await runCommand(plan, flags, processIo);
+  });
+
+program
+  .command('resume')
+  .description('continue an interrupted or crashed run from its log: nothing logged is done again (no model call, no apply)')
+  .argument('[run]', 'run id (see `autopack runs`)')
+  .option('--last', 'resume the latest run')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--llm <spec>', 'the model, if not the one the run was started with: openai, replay:FILE or scripted:FILE')
+  .option('--base-url <url>', 'OpenAI-compatible server (default: as recorded in the run)')
+  .option('--model <name>', 'model to ask (default: as recorded in the run)')
+  .option('--api-key-env <name>', 'environment variable holding the API key (default: as recorded, else OPENAI_API_KEY)')
+  .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long')
+  .option('--record <file>', 'append every new request and answer to FILE')
+  .option('--max-total-tokens <n>', 'a new token budget for the whole run (what was spent still counts)')
+  .option('--max-cost-usd <amount>', 'a new cost budget for the whole run (what was spent still counts)')
+  .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower)', 'normal')
+  .option('--json', 'print the OrchestrationResult as JSON on stdout')
+  .addHelpText('after', '\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.')
+  .action(async (run: string | undefined, flags: Record<string, unknown>) => {
+    process.exitCode = await resumeCommand(run, flags, processIo);
+  });
+
+program
+  .command('runs')
+  .description('list the runs in a log, newest last')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action((flags: { repo?: string; db?: string; json?: boolean }) => {
+    process.exitCode = statusCommand(undefined, flags, processIo);
+  });
+
+program
+  .command('replay')
+  .description('rebuild a run\'s state from its log by a pure fold, running nothing')
+  .argument('<run>', 'run id')
+  .option('--verify', 're-run the machines over the logged outcomes and check they reproduce every logged transition; exit 1 on a difference')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; verify?: boolean }) => {
+    process.exitCode = await replayCommand(run, flags, processIo);
+  });
+
+program
+  .command('state')
+  .description('print the state of every actor after a given event (time travel over the log)')
+  .argument('<run>', 'run id')
+  .option('--at <seq>', 'event number (from `autopack log`); default the last')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action((run: string, flags: { repo?: string; db?: string; json?: boolean; at?: string }) => {
+    process.exitCode = stateCommand(run, flags, processIo);
   });
 
 program
@@ -59,8 +119,9 @@ program
   .addOption(repoOption('repository whose log to read'))
   .addOption(dbOption())
   .option('--json', 'print each event as a JSON line, with its full data')
-  .action((run: string, flags: { repo?: string; db?: string; json?: boolean }) => {
-    process.exitCode = logCommand(run, flags, processIo);
+  .option('-f, --follow', 'keep printing new events as a live run appends them, until it ends')
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; follow?: boolean }) => {
+    process.exitCode = await logCommand(run, flags, processIo);
   });
 
 try {

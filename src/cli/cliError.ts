@@ -9,6 +9,8 @@ export function exitCodeFor(error: unknown): number {
       case 'PLAN_INVALID':
       case 'INPUT_INVALID':
       case 'RUN_NOT_FOUND':
+      case 'RUN_LOCKED':
+      case 'MACHINE_VERSION_MISMATCH':
         return EXIT.badInput;
       case 'ABORTED':
         return EXIT.interrupted;

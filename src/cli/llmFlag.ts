@@ -20,7 +20,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
-function scriptedClient(file: string): LLMClient {
+function scriptedClient(file: string, alreadyServed: number): LLMClient {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -33,7 +33,8 @@ function scriptedClient(file: string): LLMClient {
   } catch (error) {
     throw new AutopackError('INPUT_INVALID', `${file}: not valid JSON (${(error as Error).message})`);
   }
-  return new ScriptedLLMClient(loadScript(json, file));
+  // A resumed run has already used the first answers: the script goes on from where the log stopped.
+  return new ScriptedLLMClient(loadScript(json, file).slice(alreadyServed));
 }
 
 function openaiClient(flags: LlmFlags, env: Env): LLMClient {
@@ -55,7 +56,7 @@ function openaiClient(flags: LlmFlags, env: Env): LLMClient {
  * `--llm openai | scripted:FILE | replay:FILE`, wrapped in a recorder with `--record FILE`. Without
  * `--llm`, an OpenAI-compatible server is used when a key or a base URL is configured.
  */
-export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env): LLMClient {
+export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env, options: { alreadyServed?: number } = {}): LLMClient {
   const configured = set(flags.baseUrl) || set(env['OPENAI_BASE_URL']) || set(env[flags.apiKeyEnv ?? 'OPENAI_API_KEY']);
   const spec = flags.llm ?? (configured ? 'openai' : undefined);
   if (spec === undefined) {
@@ -75,7 +76,7 @@ export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env): LLM
   }
   let client: LLMClient;
   if (kind === 'openai' && arg === '') client = openaiClient(flags, env);
-  else if (kind === 'scripted' && arg !== '') client = scriptedClient(arg);
+  else if (kind === 'scripted' && arg !== '') client = scriptedClient(arg, options.alreadyServed ?? 0);
   else if (kind === 'replay' && arg !== '') client = ReplayLLMClient.fromFile(arg);
   else throw new AutopackError('INPUT_INVALID', `--llm ${JSON.stringify(spec)}: expected openai, scripted:FILE or replay:FILE`);
   return flags.record === undefined ? client : new RecordingLLMClient(client, flags.record);

@@ -1,21 +1,41 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isStaleLease } from '../runtime/lease.js';
+import { evolveRunState, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { describeEvent } from './describeEvent.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
-export function logCommand(runId: string, flags: LogLocation & { json?: boolean }, io: CliIo): number {
+const FOLLOW_POLL_MS = 200;
+const ENDED: ReadonlySet<RunState['status']> = new Set(['succeeded', 'failed', 'stopped', 'interrupted']);
+
+function formatEvent(event: StoredRunEvent, json: boolean): string {
+  if (json) return JSON.stringify(event);
+  const at = new Date(event.at).toISOString().slice(11, 23);
+  const move = `${event.source ?? '∅'} → ${event.target ?? '∅'}`;
+  return `${String(event.seq).padStart(4)} ${at} ${event.actor.padEnd(12)} ${event.type.padEnd(22)} ${move.padEnd(34)} ${describeEvent(event)}`;
+}
+
+/** Prints a run's events; with `follow`, keeps printing new ones as they are appended until the run ends. */
+export async function logCommand(runId: string, flags: LogLocation & { json?: boolean; follow?: boolean }, io: CliIo): Promise<number> {
   const { store, dbPath } = openLogReadonly(flags);
   try {
     requireRun(store, runId, dbPath);
-    for (const event of store.read(runId)) {
-      if (flags.json === true) {
-        io.stdout(JSON.stringify(event));
-        continue;
+    let state = initialRunState();
+    let next = 1;
+    for (;;) {
+      for (const event of store.read(runId, { from: next })) {
+        io.stdout(formatEvent(event, flags.json === true));
+        state = evolveRunState(state, event);
+        next = event.seq + 1;
       }
-      const at = new Date(event.at).toISOString().slice(11, 23);
-      const move = `${event.source ?? '∅'} → ${event.target ?? '∅'}`;
-      io.stdout(`${String(event.seq).padStart(4)} ${at} ${event.actor.padEnd(12)} ${event.type.padEnd(22)} ${move.padEnd(34)} ${describeEvent(event)}`);
+      if (flags.follow !== true || ENDED.has(state.status)) return 0;
+      const lease = store.readLease(runId);
+      if (lease === null || isStaleLease(lease, Date.now())) {
+        io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`autopack resume ${runId}\` continues it`);
+        return 0;
+      }
+      await sleep(FOLLOW_POLL_MS);
     }
-    return 0;
   } finally {
     store.close();
   }

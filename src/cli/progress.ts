@@ -3,8 +3,8 @@ import type { StoredRunEvent } from '../store/events.js';
 import { describeEvent } from './describeEvent.js';
 
 /** Prints one line per meaningful event to a stream (stderr), so stdout stays free for results. */
-export function showProgress(events$: Observable<StoredRunEvent>, write: (line: string) => void): Subscription {
-  let totalPhases = 0;
+export function showProgress(events$: Observable<StoredRunEvent>, write: (line: string) => void, knownPhases = 0): Subscription {
+  let totalPhases = knownPhases;
   return events$.subscribe((event) => {
     switch (event.type) {
       case 'run.started':

@@ -24,7 +24,7 @@ function runLine(state: RunState): string {
   ].join('  ');
 }
 
-function runDetail(state: RunState): string[] {
+export function runDetail(state: RunState): string[] {
   const lines = [runLine(state), `  repo: ${state.start?.repoRoot ?? '-'}`];
   if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   for (const phase of state.phases) {

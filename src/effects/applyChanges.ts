@@ -11,6 +11,7 @@ export interface ApplyChangesDeps extends EffectRuntime {
 
 export function fromApplyChanges(deps: ApplyChangesDeps) {
   return fromEffect<ApplyChangesInput, AppliedChangeSet>(deps, {
+    name: 'applyChanges',
     failureCode: 'APPLY_FAILED',
     retryable: true,
     run: (input) =>

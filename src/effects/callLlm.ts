@@ -55,6 +55,7 @@ export function fromCallLlm(deps: CallLlmDeps) {
   const model = deps.llmClient.model;
   const price = priceFor(model, prices);
   return fromEffect<CallLlmInput, CallLlmOutput>(deps, {
+    name: 'callLlm',
     failureCode: 'LLM_FAILED',
     retryable: true,
     run: async (input, signal) => {

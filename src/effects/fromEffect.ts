@@ -1,5 +1,5 @@
 import { fromPromise } from 'xstate';
-import type { EffectFailure, EffectOutcome } from '../machines/effectContracts.js';
+import type { EffectFailure, EffectOutcome, PhaseEffectName } from '../machines/effectContracts.js';
 import { AutopackError, toErrorData, type ErrorCode } from '../model/errors.js';
 
 export interface EffectRuntime {
@@ -7,9 +7,15 @@ export interface EffectRuntime {
   clock: () => number;
   /** Aborted when the whole run is cancelled (Ctrl-C, a failed log append). */
   runSignal?: AbortSignal;
+  /**
+   * When continuing a run from its log: the outcome the log recorded for the effect about to run, which
+   * is returned instead of running it again; undefined once the log is used up and effects run for real.
+   */
+  recorded?: (effect: PhaseEffectName) => Promise<EffectOutcome<unknown>> | undefined;
 }
 
 export interface EffectDefinition<I, O> {
+  name: PhaseEffectName;
   /** Code for failures that are not already AutopackErrors. */
   failureCode: ErrorCode;
   /** Whether such failures are worth another attempt. */
@@ -40,6 +46,8 @@ export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefin
   return fromPromise<EffectOutcome<O>, I>(async ({ input, signal }) => {
     // Yield once so the transition that started this effect is appended before the effect acts.
     await Promise.resolve();
+    const recorded = runtime.recorded?.(definition.name);
+    if (recorded !== undefined) return (await recorded) as EffectOutcome<O>;
     const combined = runtime.runSignal === undefined ? signal : AbortSignal.any([signal, runtime.runSignal]);
     try {
       if (combined.aborted) throw new AutopackError('ABORTED', 'the run was cancelled');

@@ -6,6 +6,7 @@ import { fromEffect, type EffectRuntime } from './fromEffect.js';
 /** Parsing is pure, but it is an actor so its outcome is a logged step that replay reads instead of recomputing. */
 export function fromParseResponse(runtime: EffectRuntime) {
   return fromEffect<ParseResponseInput, ParseResponseOutput>(runtime, {
+    name: 'parseResponse',
     failureCode: 'RESPONSE_UNPARSEABLE',
     retryable: true,
     run: async ({ response }) => {

@@ -4,6 +4,7 @@ import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 export function fromRollbackChanges(deps: EffectRuntime & { repoRoot: string }) {
   return fromEffect<RollbackChangesInput, RollbackChangesOutput>(deps, {
+    name: 'rollbackChanges',
     failureCode: 'ROLLBACK_FAILED',
     retryable: false,
     run: (input) => rollbackChangeSet({ repoRoot: deps.repoRoot, applied: input.applied }),

@@ -6,6 +6,7 @@ import { fromEffect, type EffectRuntime } from './fromEffect.js';
 /** The deliverables check always runs first; command checks run one at a time, in the order given. */
 export function fromRunHealthChecks(deps: EffectRuntime & { repoRoot: string }) {
   return fromEffect<RunHealthChecksInput, RunHealthChecksOutput>(deps, {
+    name: 'runHealthChecks',
     failureCode: 'HEALTH_CHECK_FAILED',
     retryable: true,
     run: async (input, signal) => {

@@ -5,6 +5,7 @@ import { fromEffect, type EffectRuntime } from './fromEffect.js';
 /** Sleeps until a deadline, so a resumed run only waits for what is left of its backoff. */
 export function fromSleep(runtime: EffectRuntime) {
   return fromEffect<SleepInput, SleepOutput>(runtime, {
+    name: 'sleep',
     failureCode: 'ABORTED',
     retryable: false,
     run: async ({ until }, signal) => {

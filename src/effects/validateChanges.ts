@@ -5,6 +5,7 @@ import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 export function fromValidateChanges(deps: EffectRuntime & { repoRoot: string }) {
   return fromEffect<ValidateChangesInput, ValidateChangesOutput>(deps, {
+    name: 'validateChanges',
     failureCode: 'CHANGES_INVALID',
     retryable: true,
     run: async (input) => {

@@ -15,9 +15,13 @@ import type { LLMClient } from '../llm/types.js';
 import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, type LlmSettings } from '../model/llmSettings.js';
 import { executeRun } from '../runtime/executeRun.js';
 import { createRunId } from '../runtime/runId.js';
+import { compatibleStart } from '../runtime/machineCompatibility.js';
+import { verifyRun } from '../runtime/verifyRun.js';
 import {
   createSqliteEventStore,
+  foldRunState,
   toOrchestrationResult,
+  type RunState,
   type Durability,
   type EventStore,
   type RunStartedData,
@@ -81,9 +85,18 @@ export interface RunPlanRequest {
   outputTokens?: Partial<Record<Complexity, number>>;
   budget?: RunBudget;
   prices?: PriceTable;
+  /** Recorded in the log for `autopack resume` (never an API key). */
+  llmConnection?: Record<string, string | number>;
   signal?: AbortSignal;
   /** Called once the run has an id, before its first event. */
   onRunStarted?: (runId: string) => void;
+}
+
+function startOf(history: readonly StoredRunEvent[], runId: string, dbPath: string): RunStartedData {
+  const first = history[0];
+  if (first === undefined) throw new AutopackError('RUN_NOT_FOUND', `no run "${runId}" in ${dbPath}; \`autopack runs\` lists the runs there`);
+  if (first.type !== 'run.started') throw new AutopackError('INTERNAL', `run ${runId}: its log does not begin with run.started`);
+  return first.data;
 }
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -189,6 +202,7 @@ export class PhaseExecutor {
         healthChecks: [...this.healthChecks, ...extraChecks],
         backoff: this.backoff,
         llm,
+        ...(request.llmConnection === undefined ? {} : { llmConnection: request.llmConnection }),
       },
     };
     request.onRunStarted?.(runId);
@@ -203,6 +217,42 @@ export class PhaseExecutor {
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
     return toOrchestrationResult(state);
+  }
+
+  /**
+   * Continues an interrupted or crashed run from its log: the machines re-run over the logged outcomes
+   * (no model call, apply or check is repeated), then go on live from where the log ends. The repository,
+   * phases and options come from the log; `budget` replaces the run's budget (e.g. a higher one).
+   */
+  async resume(runId: string, options: { signal?: AbortSignal; budget?: RunBudget } = {}): Promise<OrchestrationResult> {
+    const store = this.openStore();
+    const history = store.read(runId);
+    const start = compatibleStart(startOf(history, runId, this.dbPath));
+    const state = foldRunState(history);
+    if (state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped') return toOrchestrationResult(state);
+    const lastBudget = history.findLast((e) => e.type === 'run.resumed')?.data as { budget?: RunBudget } | undefined;
+    const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
+    const continued: RunStartedData = { ...start, options: { ...start.options, llm: { ...start.options.llm, budget } } };
+    const finalState = await executeRun({
+      store,
+      start: continued,
+      history,
+      llmClient: this.llmClient,
+      repoRoot: start.repoRoot,
+      backupRoot: path.join(start.repoRoot, '.autonomous_runs', 'backups', runId),
+      clock: this.clock,
+      onEvent: (event) => this.subject.next(event),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return toOrchestrationResult(finalState);
+  }
+
+  /**
+   * Re-runs the machines over a run's log without any effect and checks that they reproduce every logged
+   * transition; throws RESUME_DIVERGED at the first difference. Returns the run's state (a pure fold).
+   */
+  async verify(runId: string): Promise<RunState> {
+    return verifyRun(this.openStore(), runId);
   }
 
   /** The model's limits for one run, checked before anything is written. */

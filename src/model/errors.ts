@@ -23,6 +23,9 @@ export const ERROR_CODES = [
   'INPUT_INVALID',
   'STORE_VERSION_CONFLICT',
   'RUN_NOT_FOUND',
+  'RUN_LOCKED',
+  'MACHINE_VERSION_MISMATCH',
+  'RESUME_DIVERGED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -3,22 +3,36 @@ import { createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
 import {
   orchestratorMachine,
   phaseMachine,
+  type EffectOutcome,
   type InterruptReason,
   type LoggedLlmAttempt,
+  type PhaseEffectName,
   type PhaseMachineInput,
 } from '../machines/index.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { RunStartedData, StoredRunEvent } from '../store/events.js';
 import { evolveRunState, initialRunState, runTotals, type RunState } from '../store/runState.js';
+import os from 'node:os';
+import { AutopackError } from '../model/errors.js';
+import { crashAfterEvent } from './crashPoint.js';
+import { effectOfEvent, isTransitionEvent } from './effectEvents.js';
+import { holdLease } from './lease.js';
 import { createRecorder } from './recorder.js';
 
 export interface ExecuteRunParams
-  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt'> {
+  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded'> {
   store: EventStore;
   start: RunStartedData;
   /** Aborting it interrupts the run: logged as `run.interrupted`, resumable, no phase failed by it. */
   signal?: AbortSignal;
   onEvent?: (event: StoredRunEvent) => void;
+  /**
+   * The run's log so far, when continuing it. The machines re-run over it: each logged effect outcome is
+   * returned instead of running the effect again, and each logged transition must come out the same.
+   */
+  history?: StoredRunEvent[];
+  /** Re-run the machines over `history` only, appending nothing, and stop where the log ends. */
+  verifyOnly?: boolean;
 }
 
 export function phaseInputs(start: RunStartedData): PhaseMachineInput[] {
@@ -48,12 +62,87 @@ function orchestratorState(snapshot: SnapshotFrom<typeof orchestratorMachine>): 
 
 /**
  * The composition root of a run: provides the effects to the pure machines, records every transition,
- * and returns the run's state as folded from its log.
+ * and returns the run's state as folded from its log. The run's lease is held throughout, so no other
+ * process can drive the same run meanwhile.
  */
 export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
+  if (params.verifyOnly === true) return drive(params, () => {});
+  let onLost = () => {};
+  const lease = holdLease(params.store, params.start.runId, params.clock, () => onLost());
+  try {
+    return await drive(params, (handler) => {
+      onLost = handler;
+    });
+  } finally {
+    lease.release();
+  }
+}
+
+async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void) => void): Promise<RunState> {
   const { store, start } = params;
   const runId = start.runId;
   const internal = new AbortController();
+  const history = params.history ?? [];
+  const verifyOnly = params.verifyOnly === true;
+  const loggedOutcomes = history.filter((e) => effectOfEvent(e.type) !== null);
+  const loggedTransitions = history.filter((e) => isTransitionEvent(e.type));
+  onLeaseLost(() => fail(new AutopackError('RUN_LOCKED', `run ${runId}: another process took over this run's lease; this one stops`)));
+
+  let failure: unknown = null;
+  let resolveStopped = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  /** Ends the run at once without a trace in the log (the log stays as it was, so the run stays resumable). */
+  function fail(error: unknown): void {
+    failure ??= error;
+    stopRequested = true;
+    actor.stop();
+    internal.abort();
+    resolveStopped();
+  }
+  const never = new Promise<never>(() => {});
+  const recorded = (effect: PhaseEffectName) => {
+    const next = loggedOutcomes[0];
+    if (next === undefined) {
+      if (!verifyOnly) return undefined;
+      resolveStopped();
+      return never;
+    }
+    if (effectOfEvent(next.type) !== effect) {
+      fail(
+        new AutopackError(
+          'RESUME_DIVERGED',
+          `run ${runId}: event ${next.seq} of the log records the outcome of ${effectOfEvent(next.type) ?? next.type}, but re-running the machines over the log starts ${effect}; the log does not match these machine definitions`,
+        ),
+      );
+      return never;
+    }
+    loggedOutcomes.shift();
+    return Promise.resolve((next.data as { outcome: EffectOutcome<unknown> }).outcome);
+  };
+
+  if (history.length > 0 && !verifyOnly) {
+    const last = history[history.length - 1] as StoredRunEvent;
+    const [resumed] = store.append(
+      runId,
+      [
+        {
+          type: 'run.resumed',
+          actor: 'orchestrator',
+          source: null,
+          target: null,
+          data: { fromSeq: last.seq, pid: process.pid, host: os.hostname(), budget: start.options.llm.budget },
+          at: params.clock(),
+        },
+      ],
+      { expectedVersion: last.seq },
+    );
+    if (resumed !== undefined) {
+      params.onEvent?.(resumed);
+      crashAfterEvent(resumed.seq);
+    }
+  }
 
   // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
   const spent = (() => {
@@ -66,14 +155,21 @@ export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
       spent.costUsd += event.data.call.costUsd ?? 0;
     }
     params.onEvent?.(event);
+    crashAfterEvent(event.seq);
   };
-  const recorder = createRecorder({ store, runId, start, clock: params.clock, onAppended }, () => internal.abort());
+  const recorder = createRecorder(
+    {
+      store,
+      runId,
+      start,
+      clock: params.clock,
+      onAppended,
+      ...(history.length === 0 ? {} : { replay: { transitions: loggedTransitions, verifyOnly, onCaughtUp: resolveStopped } }),
+    },
+    (error) => fail(error),
+  );
 
   let stopRequested = false;
-  let resolveInterrupted = () => {};
-  const interrupted = new Promise<void>((resolve) => {
-    resolveInterrupted = resolve;
-  });
   const interrupt = (reason: InterruptReason, message: string) => {
     if (stopRequested || actor.getSnapshot().status !== 'active') return;
     stopRequested = true;
@@ -84,7 +180,7 @@ export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
     // Stopped before the effects are aborted, so what they do on abort never reaches a machine or the log.
     actor.stop();
     internal.abort();
-    resolveInterrupted();
+    resolveStopped();
   };
   // After an interruption the log ends with `run.interrupted`: the cancelled attempt is not recorded.
   const onLlmAttempt = (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) => {
@@ -106,6 +202,7 @@ export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
     spent: () => ({ ...spent }),
     onLlmAttempt,
     interrupt,
+    recorded,
   });
   const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }) } });
   const actor = createActor(machine, {
@@ -121,11 +218,18 @@ export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
   if (params.signal?.aborted === true) onAbort();
   else params.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.race([finished, interrupted]);
+    await Promise.race([finished, stopped]);
   } finally {
     params.signal?.removeEventListener('abort', onAbort);
     actor.stop();
   }
-  if (recorder.failure !== null) throw recorder.failure;
+  if (failure !== null) throw failure;
+  if (verifyOnly && (loggedTransitions.length > 0 || loggedOutcomes.length > 0)) {
+    const next = loggedTransitions[0] ?? loggedOutcomes[0];
+    throw new AutopackError(
+      'RESUME_DIVERGED',
+      `run ${runId}: re-running the machines over the log stopped before event ${next?.seq} (${next?.type}); the log does not match these machine definitions`,
+    );
+  }
   return store.aggregate(runId, evolveRunState, initialRunState());
 }

@@ -1,26 +1,13 @@
 import type { AnyActorRef, AnyMachineSnapshot, InspectionEvent } from 'xstate';
-import type { EffectOutcome, PhaseEffectName } from '../machines/effectContracts.js';
+import type { EffectOutcome } from '../machines/effectContracts.js';
 import type { OrchestratorContext } from '../machines/orchestrator.js';
 import type { PhaseContext } from '../machines/phase.js';
+import { AutopackError } from '../model/errors.js';
 import type { EventStore } from '../store/eventStore.js';
-import type { NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from '../store/events.js';
-
-/** Which log event a finished effect becomes: [on success, on failure]. */
-const EFFECT_EVENT_TYPES: { [K in PhaseEffectName]: [RunEventType, RunEventType] } = {
-  callLlm: ['llm.completed', 'llm.failed'],
-  parseResponse: ['response.parsed', 'response.rejected'],
-  validateChanges: ['changes.validated', 'changes.rejected'],
-  applyChanges: ['changes.applied', 'changes.apply_failed'],
-  runHealthChecks: ['health.checked', 'health.check_errored'],
-  rollbackChanges: ['changes.rolled_back', 'changes.rollback_failed'],
-  sleep: ['backoff.elapsed', 'backoff.failed'],
-};
+import type { NewRunEvent, RunStartedData, StoredRunEvent } from '../store/events.js';
+import { EFFECT_EVENT_TYPES, isEffectName } from './effectEvents.js';
 
 const DONE_ACTOR_PREFIX = 'xstate.done.actor.';
-
-function isEffectName(name: string): name is PhaseEffectName {
-  return Object.hasOwn(EFFECT_EVENT_TYPES, name);
-}
 
 function stateName(snapshot: AnyMachineSnapshot): string {
   return typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
@@ -36,7 +23,16 @@ export interface RecorderOptions {
   start: RunStartedData;
   clock: () => number;
   onAppended: (event: StoredRunEvent) => void;
+  /**
+   * When continuing a run: its logged transitions, in order. The machines re-run over the logged effect
+   * outcomes must reproduce each of them (nothing is appended for those), after which recording goes on
+   * as normal, or, with `verifyOnly`, stops there.
+   */
+  replay?: { transitions: StoredRunEvent[]; verifyOnly: boolean; onCaughtUp: () => void };
 }
+
+const describe = (e: { type: string; actor: string; source: string | null; target: string | null }): string =>
+  `${e.type} (${e.actor}: ${e.source ?? '∅'} → ${e.target ?? '∅'})`;
 
 export interface Recorder {
   inspect: (event: InspectionEvent) => void;
@@ -127,7 +123,30 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     const before = previous.get(actorKey);
     previous.set(actorKey, snapshot);
     const logEvent = toLogEvent(snapshot.machine.id, event, before, snapshot);
-    if (logEvent !== null) append(logEvent);
+    if (logEvent !== null) commit(logEvent);
+  }
+
+  function commit(logEvent: NewRunEvent): void {
+    const replay = options.replay;
+    const logged = replay?.transitions.shift();
+    if (logged !== undefined) {
+      const same =
+        logged.type === logEvent.type && logged.actor === logEvent.actor && logged.source === logEvent.source && logged.target === logEvent.target;
+      if (!same && failure === null) {
+        failure = new AutopackError(
+          'RESUME_DIVERGED',
+          `run ${options.runId}: event ${logged.seq} of the log is ${describe(logged)}, but re-running the machines over the log gives ${describe(logEvent)}; ` +
+            'the log does not match these machine definitions',
+        );
+        onFailure(failure);
+      }
+      return;
+    }
+    if (replay?.verifyOnly === true) {
+      replay.onCaughtUp();
+      return;
+    }
+    append(logEvent);
   }
 
   /**

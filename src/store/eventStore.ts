@@ -13,6 +13,16 @@ export interface StreamInfo {
   updatedAt: number;
 }
 
+/** Who drives a run: one process at a time holds its lease. */
+export interface LeaseHolder {
+  token: string;
+  pid: number;
+  host: string;
+  /** Epoch ms the lease was taken, and last renewed. */
+  since: number;
+  heartbeatAt: number;
+}
+
 /**
  * The event log. Synchronous on purpose: the recorder appends from inside XState's inspection callback,
  * so an event is durable before the effect it enables starts.
@@ -24,7 +34,26 @@ export interface EventStore {
   aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): S;
   version(stream: string): number;
   listStreams(): StreamInfo[];
+  /** Takes the run's lease unless a holder that is not stale has it (then throws LeaseConflictError). */
+  acquireLease(stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean): void;
+  /** Keeps the lease alive; false when this token no longer holds it. */
+  renewLease(stream: string, token: string, now: number): boolean;
+  releaseLease(stream: string, token: string): void;
+  readLease(stream: string): LeaseHolder | null;
   close(): void;
+}
+
+export class LeaseConflictError extends AutopackError {
+  readonly holder: LeaseHolder;
+
+  constructor(stream: string, holder: LeaseHolder) {
+    super(
+      'RUN_LOCKED',
+      `run ${stream} is being driven by process ${holder.pid} on ${holder.host} since ${new Date(holder.since).toISOString()} ` +
+        `(last heartbeat ${new Date(holder.heartbeatAt).toISOString()}); stop that process, or wait for it to finish`,
+    );
+    this.holder = holder;
+  }
 }
 
 export class VersionConflictError extends AutopackError {

@@ -17,6 +17,7 @@ import type {
 } from '../machines/effectContracts.js';
 import type { BackoffPolicy } from '../machines/backoff.js';
 import type { LlmSettings } from '../model/llmSettings.js';
+import type { RunBudget } from '../llm/budget.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 
@@ -34,6 +35,11 @@ export interface RunStartedData {
     healthChecks: HealthCheckSpec[];
     backoff: BackoffPolicy;
     llm: LlmSettings;
+    /**
+     * How the CLI reached the model (`--llm`, `--base-url`, `--model`, `--api-key-env`, `--record`,
+     * `--request-timeout`; never a key), so `autopack resume` can reconnect without being told again.
+     */
+    llmConnection?: Record<string, string | number>;
   };
 }
 
@@ -69,6 +75,8 @@ export interface EventDataByType {
   'phase.finished': { phaseIndex: number; success: boolean; nextPhaseIndex: number | null };
   /** The run was stopped from outside the machines (a signal, a budget); it can be resumed. */
   'run.interrupted': { reason: InterruptReason; message: string; phaseIndex: number | null };
+  /** A process took the run up again from its log; `fromSeq` is the last event before it. */
+  'run.resumed': { fromSeq: number; pid: number; host: string; budget?: RunBudget };
 }
 
 export type RunEventType = keyof EventDataByType;
@@ -94,6 +102,7 @@ export const RUN_EVENT_TYPES = [
   'run.begun',
   'phase.finished',
   'run.interrupted',
+  'run.resumed',
 ] as const satisfies readonly RunEventType[];
 
 /** An event before the store gives it a place in its stream. */

@@ -1,5 +1,5 @@
-export type { EventStore, AppendOptions, StreamInfo } from './eventStore.js';
-export { VersionConflictError } from './eventStore.js';
+export type { EventStore, AppendOptions, LeaseHolder, StreamInfo } from './eventStore.js';
+export { LeaseConflictError, VersionConflictError } from './eventStore.js';
 export { createMemoryEventStore } from './memoryEventStore.js';
 export { createSqliteEventStore } from './sqliteEventStore.js';
 export type { Durability, SqliteEventStoreOptions } from './sqliteEventStore.js';
@@ -7,4 +7,5 @@ export { RUN_EVENT_TYPES } from './events.js';
 export type { EventDataByType, NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from './events.js';
 export { evolveRunState, foldRunState, initialRunState, runTotals } from './runState.js';
 export type { AttemptErrors, PhaseState, PhaseStatus, RunState, RunStatus, RunTotals } from './runState.js';
-export { toOrchestrationResult, toPhaseResult } from './projections.js';
+export { toActorStates, toOrchestrationResult, toPhaseResult } from './projections.js';
+export type { ActorStates } from './projections.js';

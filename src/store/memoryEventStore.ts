@@ -1,11 +1,12 @@
-import type { AppendOptions, EventStore, StreamInfo } from './eventStore.js';
-import { VersionConflictError } from './eventStore.js';
+import type { AppendOptions, EventStore, LeaseHolder, StreamInfo } from './eventStore.js';
+import { LeaseConflictError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
 
 /** The reference implementation of the EventStore contract; the SQLite store must behave the same. */
 export function createMemoryEventStore(): EventStore {
   const all: StoredRunEvent[] = [];
   const streams = new Map<string, { events: StoredRunEvent[]; info: StreamInfo }>();
+  const leases = new Map<string, LeaseHolder>();
 
   const version = (stream: string): number => streams.get(stream)?.info.version ?? 0;
 
@@ -47,6 +48,26 @@ export function createMemoryEventStore(): EventStore {
     version,
     listStreams() {
       return [...streams.values()].map((s) => ({ ...s.info }));
+    },
+    acquireLease(stream, holder, isStale) {
+      const current = leases.get(stream);
+      if (current !== undefined && current.token !== holder.token && !isStale({ ...current })) {
+        throw new LeaseConflictError(stream, { ...current });
+      }
+      leases.set(stream, { ...holder, heartbeatAt: holder.since });
+    },
+    renewLease(stream, token, now) {
+      const current = leases.get(stream);
+      if (current?.token !== token) return false;
+      current.heartbeatAt = now;
+      return true;
+    },
+    releaseLease(stream, token) {
+      if (leases.get(stream)?.token === token) leases.delete(stream);
+    },
+    readLease(stream) {
+      const current = leases.get(stream);
+      return current === undefined ? null : { ...current };
     },
     close() {},
   };

@@ -50,3 +50,37 @@ export function toOrchestrationResult(state: RunState): OrchestrationResult {
     total_cost_usd: totals.costUnknown ? null : Math.round(totals.costUsd * 1e6) / 1e6,
   };
 }
+
+/** Where every actor of a run stands: what `autopack state --at` prints and the inspector draws. */
+export interface ActorStates {
+  /** seq of the last event folded in. */
+  seq: number;
+  status: RunState['status'];
+  orchestrator: { state: string | null };
+  phases: {
+    actor: string;
+    id: string;
+    state: string | null;
+    status: PhaseState['status'];
+    attempt: number;
+    tokens: number;
+    lastErrors: string[];
+  }[];
+}
+
+export function toActorStates(state: RunState): ActorStates {
+  return {
+    seq: state.version,
+    status: state.status,
+    orchestrator: { state: state.orchestratorState },
+    phases: state.phases.map((p) => ({
+      actor: `phase-${p.index}`,
+      id: p.id,
+      state: p.machineState,
+      status: p.status,
+      attempt: p.attempts,
+      tokens: p.promptTokens + p.completionTokens,
+      lastErrors: p.failedAttempts.at(-1)?.errors ?? [],
+    })),
+  };
+}

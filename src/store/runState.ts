@@ -154,6 +154,7 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
     case 'run.begun':
     case 'phase.finished':
     case 'run.interrupted':
+    case 'run.resumed':
       return phase;
     default: {
       const unknownEvent: never = event;
@@ -199,6 +200,8 @@ export function evolveRunState(state: RunState, event: StoredRunEvent): RunState
       return finishRun({ ...base, orchestratorState: event.target }, event.at);
     case 'run.interrupted':
       return { ...base, status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } };
+    case 'run.resumed':
+      return { ...base, status: 'running', interruption: null, finishedAt: null };
     default: {
       const index = event.data.phaseIndex;
       const phase = state.phases[index];

@@ -2,11 +2,12 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
-import type { AppendOptions, EventStore, StreamInfo } from './eventStore.js';
-import { VersionConflictError } from './eventStore.js';
+import type { AppendOptions, EventStore, LeaseHolder, StreamInfo } from './eventStore.js';
+import { LeaseConflictError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
 
-const SCHEMA_VERSION = 1;
+/** 2 added the leases table; a version-1 log is upgraded in place (CREATE TABLE IF NOT EXISTS). */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS streams (
@@ -26,6 +27,14 @@ CREATE TABLE IF NOT EXISTS events (
   data      TEXT NOT NULL,
   at        INTEGER NOT NULL,
   UNIQUE (stream, seq)
+) STRICT;
+CREATE TABLE IF NOT EXISTS leases (
+  stream        TEXT PRIMARY KEY,
+  token         TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  host          TEXT NOT NULL,
+  since         INTEGER NOT NULL,
+  heartbeat_at  INTEGER NOT NULL
 ) STRICT;
 `;
 
@@ -112,6 +121,28 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
 
   const version = (stream: string): number => selectVersion.get(stream)?.version ?? 0;
 
+  // A read-only handle on a version-1 log has no leases table: it cannot hold a lease, and sees none.
+  const hasLeases = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'leases'").get() as { n: number }).n > 0;
+  const selectLease = hasLeases
+    ? db.prepare<[string], { token: string; pid: number; host: string; since: number; heartbeat_at: number }>('SELECT * FROM leases WHERE stream = ?')
+    : null;
+  const readLease = (stream: string): LeaseHolder | null => {
+    const row = selectLease?.get(stream);
+    return row === undefined ? null : { token: row.token, pid: row.pid, host: row.host, since: row.since, heartbeatAt: row.heartbeat_at };
+  };
+  const leaseTx = db.transaction((stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean) => {
+    const current = readLease(stream);
+    if (current !== null && current.token !== holder.token && !isStale(current)) throw new LeaseConflictError(stream, current);
+    db.prepare('INSERT OR REPLACE INTO leases (stream, token, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      stream,
+      holder.token,
+      holder.pid,
+      holder.host,
+      holder.since,
+      holder.since,
+    );
+  });
+
   // IMMEDIATE takes the write lock before reading the version, so two writers cannot both pass the check.
   const appendTx = db.transaction((stream: string, events: readonly NewRunEvent[], expectedVersion: number) => {
     const actual = version(stream);
@@ -169,6 +200,16 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
         updatedAt: r.updated_at,
       }));
     },
+    acquireLease(stream, holder, isStale) {
+      leaseTx.immediate(stream, holder, isStale);
+    },
+    renewLease(stream, token, now) {
+      return db.prepare('UPDATE leases SET heartbeat_at = ? WHERE stream = ? AND token = ?').run(now, stream, token).changes === 1;
+    },
+    releaseLease(stream, token) {
+      db.prepare('DELETE FROM leases WHERE stream = ? AND token = ?').run(stream, token);
+    },
+    readLease,
     close() {
       if (db.open) db.close();
     },

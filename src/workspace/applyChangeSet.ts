@@ -4,7 +4,10 @@ import path from 'node:path';
 import type { AppliedChangeSet, AppliedFile } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
 import type { FileChange } from '../model/fileChange.js';
+import { crashAfterAppliedFile } from '../runtime/crashPoint.js';
+import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
+import { recoverInterruptedApply } from './recoverApply.js';
 import { resolveInside } from './resolveInside.js';
 
 export interface ApplyChangeSetInput {
@@ -13,16 +16,6 @@ export interface ApplyChangeSetInput {
   backupDir: string;
 }
 
-export interface BackupManifestEntry {
-  path: string;
-  existedBefore: boolean;
-  beforeSha256: string | null;
-  /** File name inside the backup directory, null when there was nothing to save. */
-  backupFile: string | null;
-  fileMode: number | null;
-}
-
-export const MANIFEST_FILE = 'manifest.json';
 
 interface Target {
   change: FileChange;
@@ -97,6 +90,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   const committed: Target[] = [];
   let current = '';
 
+  await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
   try {
     await fs.mkdir(input.backupDir, { recursive: true });
     const manifest: BackupManifestEntry[] = [];
@@ -115,7 +109,11 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
         fileMode: target.fileMode,
       });
     }
-    await fs.writeFile(path.join(input.backupDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+    // The manifest appears whole or not at all: it is what a resumed run trusts to undo a half-done apply.
+    const manifestTmp = path.join(input.backupDir, `${MANIFEST_FILE}.tmp`);
+    await fs.rm(manifestTmp, { force: true });
+    await writeDurably(manifestTmp, JSON.stringify(manifest, null, 2));
+    await fs.rename(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
 
     for (const target of targets) {
       current = target.relative;
@@ -137,6 +135,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
         if (target.fileMode !== null) await fs.chmod(target.absolute, target.fileMode);
       }
       committed.push(target);
+      crashAfterAppliedFile();
     }
   } catch (error) {
     await undo(repoRoot, targets, committed, createdDirs);

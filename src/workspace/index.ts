@@ -1,5 +1,8 @@
-export { applyChangeSet, MANIFEST_FILE } from './applyChangeSet.js';
-export type { ApplyChangeSetInput, BackupManifestEntry } from './applyChangeSet.js';
+export { applyChangeSet } from './applyChangeSet.js';
+export type { ApplyChangeSetInput } from './applyChangeSet.js';
+export { MANIFEST_FILE } from './backupManifest.js';
+export type { BackupManifestEntry } from './backupManifest.js';
+export { recoverInterruptedApply } from './recoverApply.js';
 export { rollbackChangeSet } from './rollbackChangeSet.js';
 export type { RollbackChangeSetInput } from './rollbackChangeSet.js';
 export { sha256 } from './hash.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppliedChangeSet } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
-import { MANIFEST_FILE, type BackupManifestEntry } from './applyChangeSet.js';
+import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { resolveInside } from './resolveInside.js';
 

@@ -1,0 +1,64 @@
+import type { PhaseExecutor } from '../executor/phaseExecutor.js';
+import type { OrchestrationResult } from '../model/results.js';
+import { EXIT } from './cliError.js';
+import type { CliIo } from './io.js';
+import { showProgress } from './progress.js';
+
+export function formatSummary(result: OrchestrationResult, dbPath: string): string {
+  const cost = result.total_cost_usd === null ? '' : `, $${result.total_cost_usd.toFixed(4)}`;
+  const lines = [
+    `Run ${result.run_id} ${result.status}: ${result.successful_phases}/${result.total_phases} phase(s) succeeded` +
+      (result.failed_phases > 0 ? `, ${result.failed_phases} failed` : '') +
+      ` in ${result.total_duration.toFixed(1)} s, ${result.total_tokens} tokens${cost}`,
+  ];
+  if (result.status === 'interrupted') {
+    lines.push(`  interrupted: ${result.stop_reason ?? 'cancelled'}; continue with: autopack resume ${result.run_id} --db ${dbPath}`);
+  }
+  for (const phase of result.phase_results) {
+    const retries = phase.retry_count > 0 ? ` after ${phase.retry_count} retr${phase.retry_count === 1 ? 'y' : 'ies'}` : '';
+    lines.push(`  ${phase.success ? '✓' : '✗'} ${phase.phase_id}${retries}: ${phase.summary || '(no summary)'}`);
+    if (phase.success && phase.files_changed.length > 0) lines.push(`      files: ${phase.files_changed.join(', ')}`);
+    for (const error of phase.errors) lines.push(`      ${error.split('\n')[0]}`);
+  }
+  const notRun = result.total_phases - result.phase_results.length;
+  if (notRun > 0 && result.status !== 'interrupted') {
+    lines.push(`  ${notRun} phase(s) not run (stopped after a failure; --continue-on-failure runs them)`);
+  }
+  lines.push(`Log: autopack log ${result.run_id} --db ${dbPath}`);
+  return lines.join('\n');
+}
+
+/**
+ * Runs `work` with progress on stderr and Ctrl-C/SIGTERM turned into a clean interruption, prints the
+ * result (JSON alone on stdout with --json), and returns the exit code.
+ */
+export async function driveRun(
+  executor: PhaseExecutor,
+  options: { json: boolean; io: CliIo; totalPhases?: number },
+  work: (signal: AbortSignal) => Promise<OrchestrationResult>,
+): Promise<number> {
+  const { json, io } = options;
+  const progress = showProgress(executor.events$, io.stderr, options.totalPhases);
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      // A second Ctrl-C means now: the log is consistent after every append, so nothing is lost.
+      process.exit(EXIT.interrupted);
+    }
+    io.stderr(`autopack: ${signal} received, stopping (press Ctrl-C again to quit at once)`);
+    abort.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await work(abort.signal);
+    io.stdout(json ? JSON.stringify(result, null, 2) : formatSummary(result, executor.dbPath));
+    if (result.status === 'interrupted') return EXIT.interrupted;
+    return result.failed_phases > 0 ? EXIT.phaseFailed : EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.unsubscribe();
+    executor.close();
+  }
+}

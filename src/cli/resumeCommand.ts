@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { PhaseExecutor } from '../executor/phaseExecutor.js';
+import { AutopackError } from '../model/errors.js';
+import type { RunStartedData } from '../store/index.js';
+import { driveRun } from './driveRun.js';
+import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
+import type { CliIo } from './io.js';
+import { llmClientFromFlags } from './llmFlag.js';
+import { dbPathFrom, openLogReadonly, requireRun } from './openLog.js';
+
+export const ResumeFlagsSchema = z.object({
+  repo: z.string().optional(),
+  db: z.string().optional(),
+  last: z.boolean().default(false),
+  json: z.boolean().default(false),
+  ...LlmConnectionFlagsSchema.shape,
+  ...BudgetFlagsSchema.shape,
+  ...DurabilityFlagSchema.shape,
+});
+export type ResumeFlags = z.input<typeof ResumeFlagsSchema>;
+
+interface RunToResume {
+  runId: string;
+  start: RunStartedData;
+  /** Model calls the log already holds answers for (a scripted model skips that many). */
+  modelCalls: number;
+}
+
+function findRun(runArg: string | undefined, last: boolean, location: { repo?: string | undefined; db?: string | undefined }): RunToResume {
+  if (runArg === undefined && !last) {
+    throw new AutopackError('INPUT_INVALID', 'name the run to resume (`autopack runs` lists them), or pass --last for the latest');
+  }
+  if (runArg !== undefined && last) throw new AutopackError('INPUT_INVALID', 'give a run id or --last, not both');
+  const { store, dbPath } = openLogReadonly(location);
+  try {
+    const runId = runArg ?? store.listStreams().at(-1)?.stream;
+    if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);
+    requireRun(store, runId, dbPath);
+    const events = store.read(runId);
+    const first = events[0];
+    if (first?.type !== 'run.started') throw new AutopackError('INTERNAL', `run ${runId}: its log does not begin with run.started`);
+    const modelCalls = events.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length;
+    return { runId, start: first.data, modelCalls };
+  } finally {
+    store.close();
+  }
+}
+
+export async function resumeCommand(runArg: string | undefined, rawFlags: ResumeFlags, io: CliIo): Promise<number> {
+  const flags = parseFlags(ResumeFlagsSchema, rawFlags);
+  const { runId, start, modelCalls } = findRun(runArg, flags.last, flags);
+  if (!fs.existsSync(start.repoRoot)) {
+    throw new AutopackError('INPUT_INVALID', `run ${runId} changes ${start.repoRoot}, which no longer exists; it cannot be resumed`);
+  }
+  // The connection the run was started with, unless the user names another model source now.
+  const given = LlmConnectionFlagsSchema.parse(flags);
+  const recorded = LlmConnectionFlagsSchema.parse(start.options.llmConnection ?? {});
+  const connection = given.llm !== undefined ? given : { ...recorded, ...givenConnection(given) };
+  const executor = new PhaseExecutor({
+    llmClient: llmClientFromFlags(connection, process.env, { alreadyServed: modelCalls }),
+    repoRoot: start.repoRoot,
+    dbPath: dbPathFrom(flags),
+    durability: flags.durability,
+  });
+  const budget = budgetFrom(flags);
+  io.stderr(`autopack: resuming ${runId} in ${start.repoRoot}`);
+  return driveRun(executor, { json: flags.json, io, totalPhases: start.phases.length }, (signal) =>
+    executor.resume(runId, { signal, ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
+  );
+}

@@ -58,6 +58,12 @@ export const PhaseExecutorOptionsSchema = z.object({
   /** USD per million tokens, by model; overrides and extends the built-in table. */
   prices: PriceTableSchema.optional(),
   durability: z.enum(['normal', 'full']).default('normal'),
+  /** A log to use instead of the SQLite file at dbPath (e.g. createMemoryEventStore()); the caller closes it. */
+  eventStore: z
+    .custom<EventStore>((v) => typeof v === 'object' && v !== null && typeof (v as { append?: unknown }).append === 'function', {
+      error: 'eventStore must implement the EventStore interface',
+    })
+    .optional(),
   /** Injected for tests; defaults to Date.now. */
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
 });
@@ -123,6 +129,7 @@ export class PhaseExecutor {
   private readonly clock: () => number;
   private readonly subject = new Subject<StoredRunEvent>();
   private store: EventStore | null = null;
+  private readonly ownsStore: boolean;
 
   /** Every event this executor appends, live, across its runs. */
   readonly events$: Observable<StoredRunEvent> = this.subject.asObservable();
@@ -140,6 +147,8 @@ export class PhaseExecutor {
     this.prices = parsed.prices ?? {};
     this.durability = parsed.durability;
     this.clock = parsed.clock ?? Date.now;
+    this.store = parsed.eventStore ?? null;
+    this.ownsStore = parsed.eventStore === undefined;
   }
 
   /** The paths no change may touch: autopack's own state always, plus the caller's. */
@@ -278,8 +287,10 @@ export class PhaseExecutor {
   }
 
   close(): void {
-    this.store?.close();
-    this.store = null;
+    if (this.ownsStore) {
+      this.store?.close();
+      this.store = null;
+    }
     this.subject.complete();
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createMemoryEventStore,
   createSqliteEventStore,
+  LeaseConflictError,
   VersionConflictError,
   type EventStore,
   type NewRunEvent,
@@ -75,6 +76,34 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
       }),
       { numRuns: 50 },
     );
+    store.close();
+  });
+
+  it('grants a run lease to one holder at a time, lets a stale one be taken over, and renews only for its holder', () => {
+    const store = create();
+    const holder = { token: 'a', pid: 101, host: 'h1', since: 1_000 };
+    store.acquireLease('run-1', holder, () => false);
+    expect(store.readLease('run-1')).toEqual({ ...holder, heartbeatAt: 1_000 });
+    expect(() => store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).toThrow(LeaseConflictError);
+    expect(() => store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).toThrow(
+      /run run-1 is being driven by process 101 on h1 since/,
+    );
+    // Leases are per run.
+    store.acquireLease('run-2', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false);
+
+    expect(store.renewLease('run-1', 'a', 1_500)).toBe(true);
+    expect(store.readLease('run-1')?.heartbeatAt).toBe(1_500);
+    let judged: unknown = null;
+    store.acquireLease('run-1', { token: 'c', pid: 303, host: 'h3', since: 3_000 }, (current) => {
+      judged = current;
+      return true;
+    });
+    expect(judged).toMatchObject({ token: 'a', heartbeatAt: 1_500 });
+    expect(store.renewLease('run-1', 'a', 3_100)).toBe(false);
+    store.releaseLease('run-1', 'a');
+    expect(store.readLease('run-1')?.token).toBe('c');
+    store.releaseLease('run-1', 'c');
+    expect(store.readLease('run-1')).toBeNull();
     store.close();
   });
 });

@@ -100,3 +100,45 @@ describe('rollbackChangeSet', () => {
     });
   });
 });
+
+describe('an apply interrupted by a crash', () => {
+  const changes: FileChange[] = [
+    { path: 'edit.txt', mode: 'modify', new_content: 'new\n' },
+    { path: 'made.txt', mode: 'create', new_content: 'made\n' },
+  ];
+
+  /** What a process that died after renaming the first file leaves: the manifest, one file moved, a staged copy. */
+  async function halfApplied() {
+    const { repo, backupDir } = setup();
+    await applyChangeSet({ repoRoot: repo, changes, backupDir });
+    fs.rmSync(path.join(repo, 'made.txt'));
+    fs.writeFileSync(path.join(repo, '.made.txt.autopack-0badc0de.tmp'), 'made\n');
+    return { repo, backupDir };
+  }
+
+  it('is undone and redone when the same attempt is applied again', async () => {
+    const { repo, backupDir } = await halfApplied();
+    expect(readTree(repo)['edit.txt']).toBe('new\n');
+    const applied = await applyChangeSet({ repoRoot: repo, changes, backupDir });
+    expect(applied.files.map((f) => [f.path, f.existedBefore])).toEqual([
+      ['edit.txt', true],
+      ['made.txt', false],
+    ]);
+    const tree = readTree(repo);
+    expect(tree['edit.txt']).toBe('new\n');
+    expect(tree['made.txt']).toBe('made\n');
+    expect(entries(repo).filter((e) => e.includes('.autopack-'))).toEqual([]);
+    // The pre-image kept is the original, not the half-applied content, so a rollback restores the original.
+    await rollbackChangeSet({ repoRoot: repo, applied });
+    expect(readTree(repo)['edit.txt']).toBe('old\n');
+  });
+
+  it('refuses to overwrite a file something else changed meanwhile', async () => {
+    const { repo, backupDir } = await halfApplied();
+    fs.writeFileSync(path.join(repo, 'edit.txt'), 'edited by hand\n');
+    await expect(applyChangeSet({ repoRoot: repo, changes, backupDir })).rejects.toThrow(
+      /edit\.txt changed while the run was down .* will not overwrite it/,
+    );
+    expect(readTree(repo)['edit.txt']).toBe('edited by hand\n');
+  });
+});

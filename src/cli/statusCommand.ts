@@ -1,4 +1,5 @@
-import { foldRunState, runTotals, toOrchestrationResult, type RunState } from '../store/index.js';
+import { isStaleLease } from '../runtime/lease.js';
+import { foldRunState, runTotals, toOrchestrationResult, type EventStore, type RunState } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
@@ -11,12 +12,22 @@ function spend(state: RunState): string {
   return `${totals.tokens} tok${cost}`;
 }
 
-function runLine(state: RunState): string {
+/**
+ * `running` in the log but no live process holds the run: it crashed or was killed, and waits for
+ * `autopack resume`.
+ */
+function shownStatus(state: RunState, store: EventStore): string {
+  if (state.status !== 'running' || state.runId === null) return state.status;
+  const lease = store.readLease(state.runId);
+  return lease === null || isStaleLease(lease, Date.now()) ? 'stalled' : 'running';
+}
+
+function runLine(state: RunState, status: string = state.status): string {
   const done = state.phases.filter((p) => p.status === 'succeeded').length;
   const failed = state.phases.filter((p) => p.status === 'failed').length;
   return [
     (state.runId ?? '?').padEnd(28),
-    state.status.padEnd(10),
+    status.padEnd(10),
     `${done}/${state.phases.length} ok${failed > 0 ? `, ${failed} failed` : ''}`.padEnd(16),
     spend(state).padEnd(18),
     time(state.startedAt),
@@ -24,8 +35,9 @@ function runLine(state: RunState): string {
   ].join('  ');
 }
 
-export function runDetail(state: RunState): string[] {
-  const lines = [runLine(state), `  repo: ${state.start?.repoRoot ?? '-'}`];
+export function runDetail(state: RunState, status: string = state.status): string[] {
+  const lines = [runLine(state, status), `  repo: ${state.start?.repoRoot ?? '-'}`];
+  if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): autopack resume ${state.runId} continues it`);
   if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   for (const phase of state.phases) {
     const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';
@@ -44,16 +56,17 @@ export function statusCommand(runId: string | undefined, flags: LogLocation & { 
     if (runId !== undefined) {
       requireRun(store, runId, dbPath);
       const state = foldRunState(store.read(runId));
-      io.stdout(flags.json === true ? JSON.stringify({ status: state.status, result: toOrchestrationResult(state) }, null, 2) : runDetail(state).join('\n'));
+      const status = shownStatus(state, store);
+      io.stdout(flags.json === true ? JSON.stringify({ status, result: toOrchestrationResult(state) }, null, 2) : runDetail(state, status).join('\n'));
       return 0;
     }
     const states = store.listStreams().map((s) => foldRunState(store.read(s.stream)));
     if (flags.json === true) {
-      io.stdout(JSON.stringify(states.map((s) => ({ run_id: s.runId, status: s.status, result: toOrchestrationResult(s) })), null, 2));
+      io.stdout(JSON.stringify(states.map((s) => ({ run_id: s.runId, status: shownStatus(s, store), result: toOrchestrationResult(s) })), null, 2));
     } else if (states.length === 0) {
       io.stdout(`no runs in ${dbPath}`);
     } else {
-      io.stdout(states.map(runLine).join('\n'));
+      io.stdout(states.map((s) => runLine(s, shownStatus(s, store))).join('\n'));
     }
     return 0;
   } finally {

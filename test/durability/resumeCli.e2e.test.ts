@@ -105,6 +105,7 @@ describe('resume, replay, state, runs and log --follow (child processes)', () =>
     expect(verify.stdout).toContain('verification failed');
     const status = await runCli(['status', runId, '--repo', repo]);
     expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/stalled .*\n.*\n\s+no process is driving it/);
   });
 
   it('says what to do when there is nothing to resume', async () => {

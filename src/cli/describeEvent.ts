@@ -36,6 +36,8 @@ export function describeEvent(event: StoredRunEvent): string {
     }
     case 'run.interrupted':
       return `run interrupted (${event.data.reason}): ${event.data.message}`;
+    case 'changes.prepared':
+      return `attempt ${event.data.attempt}: pre-images saved, replacing ${event.data.files.length} file(s)`;
     case 'run.resumed':
       return `run resumed after event ${event.data.fromSeq} by process ${event.data.pid} on ${event.data.host}`;
     case 'phase.finished':

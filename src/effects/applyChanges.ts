@@ -1,12 +1,14 @@
 import path from 'node:path';
 import type { AppliedChangeSet, ApplyChangesInput } from '../machines/effectContracts.js';
-import { applyChangeSet } from '../workspace/index.js';
+import { applyChangeSet, type PreparedFile } from '../workspace/index.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 export interface ApplyChangesDeps extends EffectRuntime {
   repoRoot: string;
   /** Where pre-images are kept, one folder per attempt, so a failed attempt can be rolled back. */
   backupRoot: string;
+  /** Logs the files' before and after hashes once pre-images are safe, before any file is replaced. */
+  onApplyPrepared?: (phaseIndex: number, attempt: number, files: PreparedFile[]) => void;
 }
 
 export function fromApplyChanges(deps: ApplyChangesDeps) {
@@ -19,6 +21,7 @@ export function fromApplyChanges(deps: ApplyChangesDeps) {
         repoRoot: deps.repoRoot,
         changes: input.changes,
         backupDir: path.join(deps.backupRoot, `phase-${input.phaseIndex}-attempt-${input.attempt}`),
+        onPrepared: (files) => deps.onApplyPrepared?.(input.phaseIndex, input.attempt, files),
       }),
   });
 }

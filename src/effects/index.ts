@@ -1,4 +1,4 @@
-import { fromApplyChanges } from './applyChanges.js';
+import { fromApplyChanges, type ApplyChangesDeps } from './applyChanges.js';
 import { fromCallLlm, type CallLlmDeps } from './callLlm.js';
 import { fromParseResponse } from './parseResponse.js';
 import { fromRollbackChanges } from './rollbackChanges.js';
@@ -10,9 +10,7 @@ export type { CallLlmDeps } from './callLlm.js';
 export { fromEffect } from './fromEffect.js';
 export type { EffectDefinition, EffectRuntime } from './fromEffect.js';
 
-export interface PhaseEffectsDeps extends CallLlmDeps {
-  backupRoot: string;
-}
+export interface PhaseEffectsDeps extends CallLlmDeps, ApplyChangesDeps {}
 
 /** Every effect the phase machine names, implemented; the composition root passes this to provide(). */
 export function createPhaseEffects(deps: PhaseEffectsDeps) {

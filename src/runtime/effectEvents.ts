@@ -29,7 +29,7 @@ export function effectOfEvent(type: RunEventType): PhaseEffectName | null {
  * Events the runtime appends on its own rather than as a machine transition: re-running the machines
  * over a log reproduces every event except these.
  */
-const NOTES: ReadonlySet<RunEventType> = new Set<RunEventType>(['llm.attempted', 'run.interrupted', 'run.resumed']);
+const NOTES: ReadonlySet<RunEventType> = new Set<RunEventType>(['llm.attempted', 'changes.prepared', 'run.interrupted', 'run.resumed']);
 
 export function isTransitionEvent(type: RunEventType): boolean {
   return !NOTES.has(type);

@@ -17,10 +17,11 @@ import { AutopackError } from '../model/errors.js';
 import { crashAfterEvent } from './crashPoint.js';
 import { effectOfEvent, isTransitionEvent } from './effectEvents.js';
 import { holdLease } from './lease.js';
+import type { PreparedFile } from '../workspace/index.js';
 import { createRecorder } from './recorder.js';
 
 export interface ExecuteRunParams
-  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded'> {
+  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared'> {
   store: EventStore;
   start: RunStartedData;
   /** Aborting it interrupts the run: logged as `run.interrupted`, resumable, no phase failed by it. */
@@ -195,12 +196,18 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
     });
   };
 
+  const onApplyPrepared = (phaseIndex: number, attempt: number, files: PreparedFile[]) => {
+    if (stopRequested) return;
+    recorder.note({ type: 'changes.prepared', actor: `phase-${phaseIndex}`, source: 'applying', target: 'applying', data: { phaseIndex, attempt, files }, at: params.clock() });
+  };
+
   const effects = createPhaseEffects({
     ...params,
     runSignal: internal.signal,
     llm: start.options.llm,
     spent: () => ({ ...spent }),
     onLlmAttempt,
+    onApplyPrepared,
     interrupt,
     recorded,
   });

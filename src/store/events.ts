@@ -61,6 +61,8 @@ export interface EventDataByType {
   'response.rejected': EffectEventData<ParseResponseOutput>;
   'changes.validated': EffectEventData<ValidateChangesOutput>;
   'changes.rejected': EffectEventData<ValidateChangesOutput>;
+  /** An apply's pre-images are fsynced and its files are about to be replaced: each file's hash before and after. */
+  'changes.prepared': PhaseScoped & { files: { path: string; beforeSha256: string | null; afterSha256: string | null }[] };
   'changes.applied': EffectEventData<AppliedChangeSet>;
   'changes.apply_failed': EffectEventData<AppliedChangeSet>;
   'health.checked': EffectEventData<RunHealthChecksOutput>;
@@ -93,6 +95,7 @@ export const RUN_EVENT_TYPES = [
   'changes.rejected',
   'changes.applied',
   'changes.apply_failed',
+  'changes.prepared',
   'health.checked',
   'health.check_errored',
   'changes.rolled_back',

@@ -150,6 +150,8 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
     }
     case 'backoff.elapsed':
       return { ...moved, attempts: moved.attempts + 1 };
+    case 'changes.prepared':
+      return moved;
     case 'run.started':
     case 'run.begun':
     case 'phase.finished':

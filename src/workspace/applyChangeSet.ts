@@ -10,10 +10,18 @@ import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
 import { resolveInside } from './resolveInside.js';
 
+export interface PreparedFile {
+  path: string;
+  beforeSha256: string | null;
+  afterSha256: string | null;
+}
+
 export interface ApplyChangeSetInput {
   repoRoot: string;
   changes: readonly FileChange[];
   backupDir: string;
+  /** Told, once pre-images are safe and before the first file is replaced, what each file goes from and to. */
+  onPrepared?: (files: PreparedFile[]) => void;
 }
 
 
@@ -114,6 +122,13 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     await fs.rm(manifestTmp, { force: true });
     await writeDurably(manifestTmp, JSON.stringify(manifest, null, 2));
     await fs.rename(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
+    input.onPrepared?.(
+      targets.map((target, index) => ({
+        path: target.relative,
+        beforeSha256: manifest[index]?.beforeSha256 ?? null,
+        afterSha256: target.change.mode === 'delete' ? null : sha256(target.change.new_content ?? ''),
+      })),
+    );
 
     for (const target of targets) {
       current = target.relative;

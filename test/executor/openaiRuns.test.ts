@@ -9,12 +9,12 @@ import {
   ReplayLLMClient,
   createSqliteEventStore,
   foldRunState,
-  type OrchestrationResult,
   type StoredRunEvent,
 } from '../../src/index.js';
 import { startFakeOpenAI, type FakeOpenAIServer, type FakeReply } from '../support/fakeOpenAIServer.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
 import { spec } from '../support/phaseSpecs.js';
+import { comparableResult } from '../support/comparableResult.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
@@ -54,13 +54,6 @@ function logOf(executor: PhaseExecutor, runId: string): StoredRunEvent[] {
     store.close();
   }
 }
-
-/** A result without what differs between any two runs: ids and wall-clock durations. */
-const sansRun = ({ run_id: _run, total_duration: _d, phase_results, health_check_results, ...rest }: OrchestrationResult) => ({
-  ...rest,
-  phase_results: phase_results.map(({ run_id: _r, duration: _pd, ...p }) => p),
-  health_check_results: health_check_results.map((h) => ({ ...h, checks: h.checks.map(({ duration: _cd, ...c }) => c) })),
-});
 
 describe('runs against a local OpenAI-compatible server', () => {
   it('logs every HTTP attempt, totals tokens and cost from them, and does not spend a phase retry on a 429', async () => {
@@ -250,7 +243,7 @@ describe('runs against a local OpenAI-compatible server', () => {
     const replayed = await replayExecutor.runPlan({ phases, maxRetries: 2, enableHealthChecks: true, stopOnFailure: true });
     replayExecutor.close();
 
-    expect(sansRun(replayed)).toEqual(sansRun(recorded));
+    expect(comparableResult(replayed)).toEqual(comparableResult(recorded));
     expect(readTree(replayRepo)).toEqual(readTree(repo));
     expect(replayer.unused).toBe(0);
   });

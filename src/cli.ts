@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { exitCodeFor, messageFor } from './cli/cliError.js';
 import { processIo } from './cli/io.js';
+import { graphCommand } from './cli/graphCommand.js';
+import { inspectCommand } from './cli/inspectCommand.js';
 import { logCommand } from './cli/logCommand.js';
 import { replayCommand } from './cli/replayCommand.js';
 import { resumeCommand } from './cli/resumeCommand.js';
@@ -37,6 +39,7 @@ program
   .option('--max-cost-usd <amount>', 'stop the run (resumably) before a call that could take its cost past this; prices per model can be set in the plan')
   .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower); see docs/durability.md', 'normal')
   .option('--json', 'print the OrchestrationResult as JSON on stdout (progress stays on stderr)')
+  .option('--inspect <ws-url>', "also stream XState inspection events, in @statelyai/inspect's protocol, to this WebSocket (e.g. a Stately inspector)")
   .addHelpText(
     'after',
     '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.',
@@ -99,6 +102,27 @@ program
   .option('--json', 'print JSON')
   .action((run: string, flags: { repo?: string; db?: string; json?: boolean; at?: string }) => {
     process.exitCode = stateCommand(run, flags, processIo);
+  });
+
+program
+  .command('inspect')
+  .description('serve the web inspector on 127.0.0.1: runs, machine diagrams with live state, and a timeline to step back through any run')
+  .argument('[run]', 'open this run directly')
+  .option('--port <n>', 'port to listen on (0: any free port)', '4317')
+  .option('--open', 'open it in the default browser')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .action(async (run: string | undefined, flags: Record<string, unknown>) => {
+    process.exitCode = await inspectCommand(run, flags, processIo);
+  });
+
+program
+  .command('graph')
+  .description('print the orchestrator and phase machine diagrams, drawn from the machine definitions')
+  .option('--format <format>', 'mermaid, dot or svg', 'mermaid')
+  .option('--machine <name>', 'orchestrator or phase (svg needs one)')
+  .action((flags: Record<string, unknown>) => {
+    process.exitCode = graphCommand(flags, processIo);
   });
 
 program

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PhaseExecutor } from '../executor/phaseExecutor.js';
 import { AutopackError } from '../model/errors.js';
+import { connectRemoteInspector } from '../inspect/remoteInspector.js';
 import { loadPlan } from '../plan/loadPlan.js';
 import { driveRun } from './driveRun.js';
 import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
@@ -17,6 +18,7 @@ export const RunFlagsSchema = z.object({
   continueOnFailure: z.boolean().default(false),
   maxPromptTokens: z.coerce.number().int('must be a whole number').positive().optional(),
   json: z.boolean().default(false),
+  inspect: z.string().min(1).optional(),
   ...LlmConnectionFlagsSchema.shape,
   ...BudgetFlagsSchema.shape,
   ...DurabilityFlagSchema.shape,
@@ -45,8 +47,10 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
     ...(flags.db === undefined ? {} : { dbPath: path.resolve(flags.db) }),
     ...(flags.maxPromptTokens === undefined ? {} : { maxTokens: flags.maxPromptTokens }),
   });
-  return driveRun(executor, { json: flags.json, io }, (signal) =>
-    executor.runPlan({
+  const remote = flags.inspect === undefined ? null : connectRemoteInspector(flags.inspect);
+  return driveRun(executor, { json: flags.json, io }, async (signal) => {
+    try {
+      return await executor.runPlan({
       phases: plan.phases,
       maxRetries: flags.maxRetries,
       enableHealthChecks: flags.healthChecks,
@@ -56,6 +60,10 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
       prices: plan.prices,
       budget: budgetFrom(flags),
       llmConnection: givenConnection(connection),
-    }),
-  );
+      ...(remote === null ? {} : { inspect: remote.inspect }),
+      });
+    } finally {
+      await remote?.close();
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { InspectionEvent } from 'xstate';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../machines/index.js';
@@ -93,6 +94,8 @@ export interface RunPlanRequest {
   prices?: PriceTable;
   /** Recorded in the log for `autopack resume` (never an API key). */
   llmConnection?: Record<string, string | number>;
+  /** Also told every XState inspection event of the run (e.g. connectRemoteInspector(url).inspect). */
+  inspect?: (event: InspectionEvent) => void;
   signal?: AbortSignal;
   /** Called once the run has an id, before its first event. */
   onRunStarted?: (runId: string) => void;
@@ -224,6 +227,7 @@ export class PhaseExecutor {
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...(request.inspect === undefined ? {} : { inspect: request.inspect }),
     });
     return toOrchestrationResult(state);
   }

@@ -1,4 +1,4 @@
-import { createActor, toPromise, type SnapshotFrom } from 'xstate';
+import { createActor, toPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
 import {
   orchestratorMachine,
@@ -34,6 +34,8 @@ export interface ExecuteRunParams
   history?: StoredRunEvent[];
   /** Re-run the machines over `history` only, appending nothing, and stop where the log ends. */
   verifyOnly?: boolean;
+  /** Also told every XState inspection event (e.g. a remote Stately inspector). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export function phaseInputs(start: RunStartedData): PhaseMachineInput[] {
@@ -214,7 +216,13 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
   const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }) } });
   const actor = createActor(machine, {
     input: { phases: phaseInputs(start), stopOnFailure: start.options.stopOnFailure },
-    inspect: recorder.inspect,
+    inspect:
+      params.inspect === undefined
+        ? recorder.inspect
+        : (event) => {
+            recorder.inspect(event);
+            params.inspect?.(event);
+          },
   });
   const finished = toPromise(actor);
   // A stopped actor's promise may settle late or never; the race below is what the run waits on.

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import { startInspector } from '../inspect/server.js';
+import { parseFlags } from './flags.js';
+import type { CliIo } from './io.js';
+import { openLogReadonly, requireRun } from './openLog.js';
+
+export const InspectFlagsSchema = z.object({
+  repo: z.string().optional(),
+  db: z.string().optional(),
+  port: z.coerce.number().int('must be a whole number').min(0).max(65_535).default(4317),
+  open: z.boolean().default(false),
+});
+
+/** Opens the default browser, where there is one; the URL is printed either way. */
+function openBrowser(url: string): void {
+  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'start' : 'xdg-open';
+  const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => {});
+  child.unref();
+}
+
+/** Serves the inspector until Ctrl-C; resolves with the exit code once stopped. */
+export async function inspectCommand(runId: string | undefined, rawFlags: Record<string, unknown>, io: CliIo): Promise<number> {
+  const flags = parseFlags(InspectFlagsSchema, rawFlags);
+  const { store, dbPath } = openLogReadonly(flags);
+  try {
+    if (runId !== undefined) requireRun(store, runId, dbPath);
+    const server = await startInspector({ store, port: flags.port });
+    const url = runId === undefined ? server.url : `${server.url}runs/${encodeURIComponent(runId)}`;
+    io.stderr(`autopack inspector for ${dbPath}\n  ${url}\n(Ctrl-C to stop)`);
+    if (flags.open) openBrowser(url);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    return 0;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The inspector's one page: HTML, CSS and script in this module, so the package serves everything
+ * itself and the page works with no network. The script is plain browser JavaScript over the JSON API.
+ */
+const STYLE = `
+:root { --bg: #fbfbfd; --fg: #1d2330; --muted: #687083; --line: #d9dde6; --accent: #2f6fed; --ok: #1f9d55; --bad: #d64545; --warn: #c77c02; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+header { padding: 10px 18px; border-bottom: 1px solid var(--line); display: flex; gap: 14px; align-items: baseline; background: #fff; }
+header h1 { font-size: 16px; margin: 0; }
+header a { color: var(--accent); text-decoration: none; }
+main { display: grid; grid-template-columns: 330px 1fr; min-height: calc(100vh - 45px); }
+#runs { border-right: 1px solid var(--line); overflow: auto; background: #fff; }
+#runs table { width: 100%; border-collapse: collapse; font-size: 12px; }
+#runs td, #runs th { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+#runs tr.run { cursor: pointer; }
+#runs tr.run:hover, #runs tr.selected { background: #eef3ff; }
+.status { font-weight: 600; }
+.status-succeeded { color: var(--ok); } .status-failed { color: var(--bad); } .status-running { color: var(--accent); }
+.status-interrupted, .status-stopped { color: var(--warn); }
+#run { padding: 14px 18px; overflow: auto; }
+#run h2 { margin: 0 0 4px; font-size: 17px; }
+.meta { color: var(--muted); font-size: 12px; }
+.banner { background: #fff6e0; border: 1px solid #f0d9a0; padding: 6px 10px; border-radius: 6px; margin: 8px 0; }
+.machines { display: flex; flex-wrap: wrap; gap: 14px; margin: 12px 0; align-items: flex-start; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px; max-width: 320px; }
+.card .meta { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.card h3 { margin: 0 0 2px; font-size: 13px; }
+.card .meta { margin-bottom: 4px; }
+svg.machine { max-width: 100%; height: auto; }
+svg.machine .state rect { fill: #f3f5fa; stroke: #9aa3b5; stroke-width: 1.2; }
+svg.machine .state.final rect { stroke-width: 2.4; }
+svg.machine .state.current rect { fill: #dbe7ff; stroke: var(--accent); stroke-width: 3; }
+svg.machine .state.current.final rect { fill: #dcf5e6; stroke: var(--ok); }
+svg.machine[data-status="failed"] .state.current rect { fill: #fde4e4; stroke: var(--bad); }
+svg.machine text { text-anchor: middle; font: 11px system-ui, sans-serif; fill: var(--fg); }
+svg.machine text.invoke { fill: var(--muted); font-size: 9.5px; }
+svg.machine .transition path { fill: none; stroke: #b3b9c6; stroke-width: 1; }
+svg.machine .transition text { font-size: 9px; fill: var(--muted); }
+svg.machine .arrowhead { fill: #b3b9c6; }
+.phase-card svg.machine { width: 290px; }
+.orchestrator-card svg.machine { width: 230px; }
+#timeline { position: sticky; top: 0; background: var(--bg); padding: 8px 0; z-index: 1; }
+#timeline .controls { display: flex; gap: 6px; align-items: center; }
+#timeline input[type=range] { flex: 1; }
+button { font: inherit; padding: 2px 9px; border: 1px solid var(--line); background: #fff; border-radius: 5px; cursor: pointer; }
+.lower { display: grid; grid-template-columns: minmax(320px, 1fr) minmax(320px, 1.2fr); gap: 14px; }
+#events { position: relative; max-height: 460px; overflow: auto; font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
+#events div { padding: 3px 8px; border-bottom: 1px solid #f0f1f5; cursor: pointer; white-space: pre; overflow: hidden; text-overflow: ellipsis; }
+#events div.future { color: #b3b9c6; }
+#events div.selected { background: #dbe7ff; }
+#detail { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px; font-size: 13px; overflow: auto; max-height: 460px; }
+#detail pre { background: #f6f7fa; padding: 8px; border-radius: 6px; overflow: auto; max-height: 260px; font-size: 12px; white-space: pre-wrap; }
+.diff { font: 12px ui-monospace, monospace; background: #f6f7fa; border-radius: 6px; padding: 6px 0; max-height: 260px; overflow: auto; }
+.diff div { padding: 0 8px; white-space: pre; } .diff .add { background: #e3f7e9; } .diff .del { background: #fde8e8; }
+.ok { color: var(--ok); } .bad { color: var(--bad); }
+.empty { color: var(--muted); padding: 30px; }
+`;
+
+const SCRIPT = `
+window.__inspectorLoadedAt = Date.now();
+const $ = (sel, root = document) => root.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v; else if (k.startsWith('on')) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+};
+const api = async (path) => { const r = await fetch(path); if (!r.ok) throw new Error((await r.json()).error); return r.json(); };
+const svgText = {};
+const machineSvg = async (name) => (svgText[name] ??= await (await fetch('/machines/' + name + '.svg')).text());
+const fmtTime = (ms) => ms == null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+const fmtCost = (c) => c == null ? '' : ' · $' + c.toFixed(4);
+
+let current = null; // { runId, view, seq, following, source }
+
+async function loadRuns() {
+  const runs = await api('/api/runs');
+  const body = $('#runs tbody');
+  body.replaceChildren(...runs.map((r) => el('tr', { class: 'run' + (current?.runId === r.runId ? ' selected' : ''), 'data-run': r.runId, onclick: () => openRun(r.runId, true) },
+    el('td', {}, el('div', {}, r.runId), el('div', { class: 'meta' }, fmtTime(r.startedAt) + (r.durationS == null ? '' : ' · ' + r.durationS.toFixed(1) + ' s'))),
+    el('td', {}, el('div', { class: 'status status-' + r.status }, r.status),
+      el('div', { class: 'meta' }, r.phasesSucceeded + '/' + r.totalPhases + ' ok' + (r.phasesFailed ? ', ' + r.phasesFailed + ' failed' : '')),
+      el('div', { class: 'meta' }, r.tokens + ' tok' + fmtCost(r.costUsd))))));
+  if (runs.length === 0) body.replaceChildren(el('tr', {}, el('td', { class: 'empty' }, 'No runs in this log yet.')));
+}
+
+function highlight(svgRoot, state, status) {
+  svgRoot.querySelectorAll('.state.current').forEach((n) => n.classList.remove('current'));
+  const svg = svgRoot.querySelector('svg');
+  if (svg) svg.setAttribute('data-status', status ?? '');
+  if (state) svgRoot.querySelector('.state[data-state="' + CSS.escape(state) + '"]')?.classList.add('current');
+  svgRoot.setAttribute('data-current', state ?? '');
+}
+
+async function openRun(runId, push) {
+  if (current?.source) current.source.close();
+  if (push) history.pushState({}, '', '/runs/' + encodeURIComponent(runId));
+  const view = await api('/api/runs/' + encodeURIComponent(runId));
+  current = { runId, view, seq: view.timeline.length ? view.timeline[view.timeline.length - 1].seq : 0, following: true, source: null };
+  document.querySelectorAll('#runs tr.run').forEach((tr) => tr.classList.toggle('selected', tr.dataset.run === runId));
+  const [orchestratorSvg, phaseSvg] = await Promise.all([machineSvg('orchestrator'), machineSvg('phase')]);
+  const s = view.summary;
+  $('#run').replaceChildren(
+    el('h2', {}, runId),
+    el('div', { class: 'meta' }, el('span', { id: 'run-status', class: 'status status-' + s.status }, s.status), ' · ', s.phasesSucceeded + '/' + s.totalPhases + ' phases ok · ' + s.tokens + ' tokens' + fmtCost(s.costUsd) + ' · ' + (view.repoRoot ?? '')),
+    ...(view.olderMachines ? [el('div', { class: 'banner' }, 'Written by older machine definitions: shown as logged, read-only (it cannot be resumed by this version).')] : []),
+    el('div', { id: 'timeline' },
+      el('div', { class: 'controls' },
+        el('button', { title: 'first event', onclick: () => goTo(1) }, '«'),
+        el('button', { id: 'step-back', title: 'previous event', onclick: () => goTo(current.seq - 1) }, '◀'),
+        el('input', { id: 'timeline-slider', type: 'range', min: '1', max: String(Math.max(1, current.seq)), value: String(current.seq), oninput: (e) => goTo(Number(e.target.value)) }),
+        el('button', { id: 'step-forward', title: 'next event', onclick: () => goTo(current.seq + 1) }, '▶'),
+        el('button', { title: 'last event, and follow new ones', onclick: () => goTo(lastSeq(), true) }, '»'),
+        el('span', { id: 'seq-label', class: 'meta' }, ''))),
+    el('div', { class: 'machines' },
+      el('div', { class: 'card orchestrator-card', 'data-actor': 'orchestrator' }, el('h3', {}, 'orchestrator'), el('div', { class: 'meta', id: 'orchestrator-meta' }, ''), el('div', { class: 'svg' })),
+      ...view.phases.map((p) => el('div', { class: 'card phase-card', 'data-phase': String(p.index) },
+        el('h3', {}, 'phase-' + p.index + ' · ' + p.id), el('div', { class: 'meta', title: p.description }, p.description.slice(0, 80)),
+        el('div', { class: 'meta phase-meta' }, ''), el('div', { class: 'svg' })))),
+    el('div', { class: 'lower' }, el('div', { id: 'events' }), el('div', { id: 'detail' }, el('div', { class: 'empty' }, 'Select an event.'))));
+  $('[data-actor="orchestrator"] .svg').innerHTML = orchestratorSvg;
+  document.querySelectorAll('.phase-card .svg').forEach((n) => { n.innerHTML = phaseSvg; });
+  renderEvents();
+  await goTo(current.seq, true);
+  current.source = new EventSource('/api/runs/' + encodeURIComponent(runId) + '/stream?after=' + lastSeq());
+  current.source.addEventListener('append', (message) => onAppend(JSON.parse(message.data)));
+}
+
+const lastSeq = () => current.view.timeline.length ? current.view.timeline[current.view.timeline.length - 1].seq : 0;
+
+function renderEvents() {
+  $('#events').replaceChildren(...current.view.timeline.map((e) => el('div', { 'data-seq': String(e.seq), title: e.type + ': ' + e.text, onclick: () => goTo(e.seq) },
+    String(e.seq).padStart(4) + '  ' + e.actor.padEnd(12) + ' ' + e.type.padEnd(20) + ' ' + e.text)));
+}
+
+async function onAppend(entry) {
+  if (current.view.timeline.some((e) => e.seq === entry.seq)) return;
+  current.view.timeline.push(entry);
+  $('#timeline-slider').max = String(lastSeq());
+  renderEvents();
+  if (current.following) await goTo(entry.seq, true); else markTimeline();
+  loadRuns();
+}
+
+function markTimeline() {
+  document.querySelectorAll('#events div').forEach((d) => {
+    const seq = Number(d.dataset.seq);
+    d.classList.toggle('selected', seq === current.seq);
+    d.classList.toggle('future', seq > current.seq);
+  });
+  const list = $('#events');
+  const row = $('#events div.selected');
+  // Scroll the list only, never the page.
+  if (row && (row.offsetTop < list.scrollTop || row.offsetTop > list.scrollTop + list.clientHeight - row.offsetHeight)) {
+    list.scrollTop = row.offsetTop - list.clientHeight / 2;
+  }
+  $('#seq-label').textContent = 'event ' + current.seq + ' of ' + lastSeq() + (current.following ? ' · live' : '');
+  $('#timeline-slider').value = String(current.seq);
+}
+
+async function goTo(seq, follow = false) {
+  const last = lastSeq();
+  if (last === 0) return;
+  seq = Math.max(1, Math.min(last, seq));
+  current.seq = seq;
+  current.following = follow || seq === last && current.following;
+  markTimeline();
+  const runId = current.runId;
+  const [state, detail] = await Promise.all([
+    api('/api/runs/' + encodeURIComponent(runId) + '/state?at=' + seq),
+    api('/api/runs/' + encodeURIComponent(runId) + '/events/' + seq),
+  ]);
+  if (current.runId !== runId || current.seq !== seq) return;
+  highlight($('[data-actor="orchestrator"] .svg'), state.orchestrator.state, state.status);
+  $('#orchestrator-meta').textContent = 'run ' + state.status;
+  for (const p of state.phases) {
+    const card = $('.phase-card[data-phase="' + p.actor.slice(6) + '"]');
+    if (!card) continue;
+    card.dataset.status = p.status;
+    highlight($('.svg', card), p.state, p.status);
+    $('.phase-meta', card).textContent = p.status + (p.attempt ? ' · attempt ' + p.attempt : '') + (p.tokens ? ' · ' + p.tokens + ' tok' : '');
+  }
+  renderDetail(detail);
+}
+
+function renderDetail(d) {
+  const parts = [el('div', {}, el('b', {}, '#' + d.entry.seq + ' ' + d.entry.type), ' · ' + d.entry.actor + ' · ' + (d.entry.source ?? '∅') + ' → ' + (d.entry.target ?? '∅')),
+    el('div', { class: 'meta' }, fmtTime(d.entry.at) + ' · ' + d.entry.text)];
+  if (d.errors) parts.push(el('h4', {}, 'Errors (' + d.errors.code + ')'), el('ul', { class: 'errors' }, ...d.errors.errors.map((e) => el('li', { class: 'bad' }, e))));
+  if (d.prompt) {
+    parts.push(el('h4', {}, 'Prompt · ' + d.prompt.promptTokens + ' / ' + d.prompt.maxPromptTokens + ' tokens (' + d.prompt.tokenizer + ')'));
+    for (const m of d.prompt.messages) parts.push(el('div', { class: 'meta' }, m.role + ' · ' + m.chars + ' chars'), el('pre', {}, m.excerpt));
+    const cut = d.prompt.context.filter((c) => c.cut);
+    if (cut.length) parts.push(el('div', { class: 'banner' }, 'Cut by the prompt budget: ' + cut.map((c) => c.path + ' (' + c.cut.kind + ')').join(', ')));
+  }
+  if (d.response) parts.push(el('h4', {}, 'Model response · ' + d.response.finishReason), el('pre', { class: 'response' }, d.response.content));
+  if (d.files) for (const f of d.files) parts.push(el('h4', {}, f.mode + ' ' + f.path),
+    el('div', { class: 'diff' }, ...f.diff.map((l) => el('div', { class: l.op === '+' ? 'add' : l.op === '-' ? 'del' : '' }, l.op + ' ' + l.text))));
+  if (d.checks) for (const c of d.checks) parts.push(el('h4', { class: c.passed ? 'ok' : 'bad' }, (c.passed ? '✓ ' : '✗ ') + c.name + ' · exit ' + c.exit_code + ' · ' + c.duration.toFixed(2) + ' s' + (c.timed_out ? ' · timed out' : '')),
+    ...(c.output_tail ? [el('pre', {}, c.output_tail)] : []));
+  parts.push(el('details', {}, el('summary', {}, 'data'), el('pre', {}, JSON.stringify(d.data, null, 2))));
+  $('#detail').replaceChildren(...parts);
+}
+
+addEventListener('keydown', (e) => { if (!current) return; if (e.key === 'ArrowLeft') goTo(current.seq - 1); if (e.key === 'ArrowRight') goTo(current.seq + 1); });
+addEventListener('popstate', () => route());
+function route() {
+  const match = location.pathname.match(/^\\/runs\\/([^/]+)$/);
+  if (match) openRun(decodeURIComponent(match[1]), false).catch((e) => { $('#run').replaceChildren(el('div', { class: 'empty' }, String(e.message))); });
+}
+loadRuns().then(route);
+setInterval(loadRuns, 3000);
+`;
+
+export const INSPECTOR_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>autopack inspector</title><style>${STYLE}</style></head>
+<body>
+<header><h1><a href="/">autopack inspector</a></h1><span class="meta">every view is a fold of the event log · ← → step through events</span></header>
+<main>
+<section id="runs"><table><thead><tr><th>run</th><th>status</th></tr></thead><tbody></tbody></table></section>
+<section id="run"><div class="empty">Pick a run on the left.</div></section>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>`;
+
+const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export function notFoundPage(what: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · autopack inspector</title><style>${STYLE}</style></head>
+<body><header><h1><a href="/">autopack inspector</a></h1></header>
+<div class="empty"><h2>Not found</h2><p>There is no run <code>${escapeHtml(what)}</code> in this log.</p><p><a href="/">See the runs it has.</a></p></div></body></html>`;
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isStaleLease } from '../runtime/lease.js';
-import { evolveRunState, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
+import { evolveRunStateInPlace, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { describeEvent } from './describeEvent.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
@@ -25,7 +25,7 @@ export async function logCommand(runId: string, flags: LogLocation & { json?: bo
     for (;;) {
       for (const event of store.read(runId, { from: next })) {
         io.stdout(formatEvent(event, flags.json === true));
-        state = evolveRunState(state, event);
+        state = evolveRunStateInPlace(state, event);
         next = event.seq + 1;
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;

@@ -11,7 +11,7 @@ import {
 } from '../machines/index.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { RunStartedData, StoredRunEvent } from '../store/events.js';
-import { evolveRunState, initialRunState, runTotals, type RunState } from '../store/runState.js';
+import { evolveRunStateInPlace, initialRunState, runTotals, type RunState } from '../store/runState.js';
 import os from 'node:os';
 import { AutopackError } from '../model/errors.js';
 import { crashAfterEvent } from './crashPoint.js';
@@ -149,7 +149,7 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
 
   // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
   const spent = (() => {
-    const totals = runTotals(store.aggregate(runId, evolveRunState, initialRunState()));
+    const totals = runTotals(store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
     return { tokens: totals.tokens, costUsd: totals.costUsd };
   })();
   const onAppended = (event: StoredRunEvent) => {
@@ -246,5 +246,5 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
       `run ${runId}: re-running the machines over the log stopped before event ${next?.seq} (${next?.type}); the log does not match these machine definitions`,
     );
   }
-  return store.aggregate(runId, evolveRunState, initialRunState());
+  return store.aggregate(runId, evolveRunStateInPlace, initialRunState());
 }

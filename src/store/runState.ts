@@ -182,7 +182,12 @@ function finishRun(state: RunState, at: number): RunState {
   return { ...state, status, finishedAt: at };
 }
 
-export function evolveRunState(state: RunState, event: StoredRunEvent): RunState {
+/**
+ * Folds one event into a state the caller owns: the phases array is updated in place, so each event
+ * costs the same however many phases the run has. For folds that never share intermediate states
+ * (foldRunState, store.aggregate); everything else uses the pure evolveRunState.
+ */
+export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): RunState {
   // Any event after an interruption means the run was resumed.
   const resumed = state.status === 'interrupted' ? { status: 'running' as const, interruption: null } : {};
   const base = { ...state, ...resumed, version: event.seq };
@@ -208,16 +213,20 @@ export function evolveRunState(state: RunState, event: StoredRunEvent): RunState
       const index = event.data.phaseIndex;
       const phase = state.phases[index];
       if (phase === undefined) return base;
-      const phases = [...state.phases];
-      phases[index] = finishPhase(evolvePhase(phase, event), event.at);
-      return { ...base, phases };
+      state.phases[index] = finishPhase(evolvePhase(phase, event), event.at);
+      return base;
     }
   }
 }
 
+/** The state after one more event; `state` is left untouched. */
+export function evolveRunState(state: RunState, event: StoredRunEvent): RunState {
+  return evolveRunStateInPlace({ ...state, phases: [...state.phases] }, event);
+}
+
 export function foldRunState(events: Iterable<StoredRunEvent>): RunState {
   let state = initialRunState();
-  for (const event of events) state = evolveRunState(state, event);
+  for (const event of events) state = evolveRunStateInPlace(state, event);
   return state;
 }
 

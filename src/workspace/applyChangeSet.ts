@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { AppliedChangeSet, AppliedFile } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
@@ -34,34 +34,34 @@ interface Target {
   staged: string | null;
 }
 
-async function readIfExists(file: string): Promise<{ content: Buffer; mode: number } | null> {
+function readIfExists(file: string): { content: Buffer; mode: number } | null {
   try {
-    const stat = await fs.lstat(file);
+    const stat = fs.lstatSync(file);
     if (!stat.isFile()) return null;
-    return { content: await fs.readFile(file), mode: stat.mode & 0o7777 };
+    return { content: fs.readFileSync(file), mode: stat.mode & 0o7777 };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
 }
 
-async function writeDurably(file: string, content: string | Buffer, mode?: number): Promise<void> {
-  const handle = await fs.open(file, 'wx', mode);
+function writeDurably(file: string, content: string | Buffer, mode?: number, flags = 'wx'): void {
+  const fd = fs.openSync(file, flags, mode);
   try {
-    await handle.writeFile(content);
-    await handle.sync();
+    fs.writeFileSync(fd, content);
+    fs.fsyncSync(fd);
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
 /** Creates missing parents of `dir` one by one, returning the ones it made (repo-relative), deepest first. */
-async function ensureDir(repoRoot: string, dir: string): Promise<string[]> {
+function ensureDir(repoRoot: string, dir: string): string[] {
   const missing: string[] = [];
   let current = dir;
   while (current !== repoRoot && current.startsWith(repoRoot + path.sep)) {
     try {
-      await fs.stat(current);
+      fs.statSync(current);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -69,14 +69,14 @@ async function ensureDir(repoRoot: string, dir: string): Promise<string[]> {
       current = path.dirname(current);
     }
   }
-  for (const created of [...missing].reverse()) await fs.mkdir(created);
+  for (const created of [...missing].reverse()) fs.mkdirSync(created);
   return missing.map((d) => path.relative(repoRoot, d).split(path.sep).join('/'));
 }
 
-async function removeEmptyDirs(repoRoot: string, dirs: readonly string[]): Promise<void> {
+function removeEmptyDirs(repoRoot: string, dirs: readonly string[]): void {
   for (const dir of dirs) {
     try {
-      await fs.rmdir(path.join(repoRoot, dir));
+      fs.rmdirSync(path.join(repoRoot, dir));
     } catch {
       // Not empty (something else lives there now) or already gone: leave it.
     }
@@ -100,15 +100,15 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
 
   await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
   try {
-    await fs.mkdir(input.backupDir, { recursive: true });
+    fs.mkdirSync(input.backupDir, { recursive: true });
     const manifest: BackupManifestEntry[] = [];
     for (const [index, target] of targets.entries()) {
       current = target.relative;
-      const existing = await readIfExists(target.absolute);
+      const existing = readIfExists(target.absolute);
       target.before = existing?.content ?? null;
       target.fileMode = existing?.mode ?? null;
       const backupFile = existing === null ? null : String(index);
-      if (existing !== null && backupFile !== null) await writeDurably(path.join(input.backupDir, backupFile), existing.content);
+      if (existing !== null && backupFile !== null) writeDurably(path.join(input.backupDir, backupFile), existing.content);
       manifest.push({
         path: target.relative,
         existedBefore: existing !== null,
@@ -119,9 +119,8 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     }
     // The manifest appears whole or not at all: it is what a resumed run trusts to undo a half-done apply.
     const manifestTmp = path.join(input.backupDir, `${MANIFEST_FILE}.tmp`);
-    await fs.rm(manifestTmp, { force: true });
-    await writeDurably(manifestTmp, JSON.stringify(manifest, null, 2));
-    await fs.rename(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
+    writeDurably(manifestTmp, JSON.stringify(manifest, null, 2), 0o644, 'w');
+    fs.renameSync(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
     input.onPrepared?.(
       targets.map((target, index) => ({
         path: target.relative,
@@ -134,26 +133,26 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       current = target.relative;
       if (target.change.mode === 'delete') continue;
       const dir = path.dirname(target.absolute);
-      createdDirs.unshift(...(await ensureDir(repoRoot, dir)));
+      createdDirs.unshift(...ensureDir(repoRoot, dir));
       const staged = path.join(dir, `.${path.basename(target.absolute)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
-      await writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
+      writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
       target.staged = staged;
     }
 
     for (const target of targets) {
       current = target.relative;
       if (target.change.mode === 'delete') {
-        if (target.before !== null) await fs.unlink(target.absolute);
+        if (target.before !== null) fs.unlinkSync(target.absolute);
       } else if (target.staged !== null) {
-        await fs.rename(target.staged, target.absolute);
+        fs.renameSync(target.staged, target.absolute);
         target.staged = null;
-        if (target.fileMode !== null) await fs.chmod(target.absolute, target.fileMode);
+        if (target.fileMode !== null) fs.chmodSync(target.absolute, target.fileMode);
       }
       committed.push(target);
       crashAfterAppliedFile();
     }
   } catch (error) {
-    await undo(repoRoot, targets, committed, createdDirs);
+    undo(repoRoot, targets, committed, createdDirs);
     const reason = error instanceof Error ? error.message : String(error);
     throw new AutopackError('APPLY_FAILED', `could not write ${current}: ${reason}; the repository was left as it was`, {
       retryable: true,
@@ -179,18 +178,18 @@ function sortDeepestFirst(dirs: readonly string[]): string[] {
   return [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a));
 }
 
-async function undo(repoRoot: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): Promise<void> {
+function undo(repoRoot: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): void {
   for (const target of targets) {
-    if (target.staged !== null) await fs.rm(target.staged, { force: true });
+    if (target.staged !== null) fs.rmSync(target.staged, { force: true });
   }
   for (const target of [...committed].reverse()) {
     if (target.before === null) {
-      await fs.rm(target.absolute, { force: true });
+      fs.rmSync(target.absolute, { force: true });
     } else {
       const restore = `${target.absolute}.autopack-restore-${randomBytes(4).toString('hex')}.tmp`;
-      await writeDurably(restore, target.before, target.fileMode ?? 0o644);
-      await fs.rename(restore, target.absolute);
+      writeDurably(restore, target.before, target.fileMode ?? 0o644);
+      fs.renameSync(restore, target.absolute);
     }
   }
-  await removeEmptyDirs(repoRoot, sortDeepestFirst(createdDirs));
+  removeEmptyDirs(repoRoot, sortDeepestFirst(createdDirs));
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange } from '../model/fileChange.js';
@@ -7,12 +8,6 @@ import { sha256 } from './hash.js';
 import { resolveInside } from './resolveInside.js';
 import { rollbackChangeSet } from './rollbackChangeSet.js';
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 async function currentHash(file: string): Promise<string | null> {
   try {
@@ -51,9 +46,10 @@ async function removeStagedLeftovers(repoRoot: string, paths: readonly string[])
  * pre-image nor the content this attempt writes was changed by something else, and is not overwritten.
  */
 export async function recoverInterruptedApply(repoRoot: string, backupDir: string, changes: readonly FileChange[]): Promise<boolean> {
-  if (!(await exists(backupDir))) return false;
+  // Synchronous: this runs before every apply, and is almost always a single failed stat.
+  if (!existsSync(backupDir)) return false;
   const manifestPath = path.join(backupDir, MANIFEST_FILE);
-  if (!(await exists(manifestPath))) {
+  if (!existsSync(manifestPath)) {
     // Died while saving pre-images: nothing was renamed into the tree yet.
     await fs.rm(backupDir, { recursive: true, force: true });
     return true;

@@ -1,0 +1,79 @@
+// 1, 2 and 5: autopack's own cost per phase (instant model, no health-check commands), the floor for the
+// same work done with raw better-sqlite3 and plain file writes, and the log's size per phase.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { dbBytes, dist, instantModel, smallFilePlan, tempDir } from './lib.mjs';
+
+const { PhaseExecutor, createSqliteEventStore } = await import(dist('index.js'));
+
+/** Runs the plan through PhaseExecutor; returns ms per phase, events per phase, bytes per phase, and the rows. */
+export async function ours(phases, durability) {
+  const dir = tempDir();
+  const repo = path.join(dir, 'repo');
+  fs.mkdirSync(repo);
+  const dbPath = path.join(dir, 'log.db');
+  const executor = new PhaseExecutor({ llmClient: instantModel, repoRoot: repo, dbPath, durability });
+  const plan = smallFilePlan(phases);
+  const started = performance.now();
+  const result = await executor.runPlan({ phases: plan, maxRetries: 0, enableHealthChecks: false, stopOnFailure: true });
+  const elapsed = performance.now() - started;
+  executor.close();
+  if (result.successful_phases !== phases) throw new Error(`only ${result.successful_phases} of ${phases} phases succeeded`);
+  const store = createSqliteEventStore(dbPath, { readonly: true });
+  const events = store.read(result.run_id);
+  store.close();
+  const bytes = dbBytes(dbPath);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { msPerPhase: elapsed / phases, eventsPerPhase: events.length / phases, bytesPerPhase: bytes / phases, events };
+}
+
+function writeDurably(file, content) {
+  const fd = fs.openSync(file, 'wx', 0o644);
+  fs.writeSync(fd, content);
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+}
+
+/**
+ * The least the same work can cost: the same event rows (the very JSON ours wrote), appended one
+ * IMMEDIATE transaction each with the same version check, and per phase the same file system calls as
+ * ours' apply (backup folder, manifest written aside, fsynced and renamed, the new file staged, fsynced
+ * and renamed into place).
+ */
+export function floor(events, phases, durability) {
+  const dir = tempDir();
+  const repo = path.join(dir, 'repo');
+  fs.mkdirSync(repo);
+  const db = new Database(path.join(dir, 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.exec(`CREATE TABLE streams (stream TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT;
+    CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+      actor TEXT NOT NULL, source TEXT, target TEXT, data TEXT NOT NULL, at INTEGER NOT NULL, UNIQUE (stream, seq)) STRICT;`);
+  const version = db.prepare('SELECT version FROM streams WHERE stream = ?');
+  const insert = db.prepare('INSERT INTO events (stream, seq, type, actor, source, target, data, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const upsert = db.prepare('INSERT INTO streams (stream, version) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version');
+  const append = db.transaction((e) => {
+    const current = version.get('run')?.version ?? 0;
+    insert.run('run', current + 1, e.type, e.actor, e.source, e.target, e.data, e.at);
+    upsert.run('run', current + 1);
+  });
+  const rows = events.map((e) => ({ ...e, data: JSON.stringify(e.data) }));
+  const perPhase = Math.ceil(rows.length / phases);
+  const started = performance.now();
+  for (let p = 0, r = 0; p < phases; p += 1) {
+    for (let k = 0; k < perPhase && r < rows.length; k += 1, r += 1) append.immediate(rows[r]);
+    const backup = path.join(dir, 'backups', `phase-${p}`);
+    fs.mkdirSync(backup, { recursive: true });
+    writeDurably(path.join(backup, 'manifest.json.tmp'), '[{"path":"f.txt","existedBefore":false}]');
+    fs.renameSync(path.join(backup, 'manifest.json.tmp'), path.join(backup, 'manifest.json'));
+    const staged = path.join(repo, `.f${p}.txt.tmp`);
+    writeDurably(staged, `content of f${p}.txt\n`);
+    fs.renameSync(staged, path.join(repo, `f${p}.txt`));
+  }
+  const elapsed = performance.now() - started;
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { msPerPhase: elapsed / phases };
+}

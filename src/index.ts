@@ -49,6 +49,7 @@ export {
   createMemoryEventStore,
   foldRunState,
   evolveRunState,
+  evolveRunStateInPlace,
   initialRunState,
   toOrchestrationResult,
   toPhaseResult,

@@ -1,0 +1,64 @@
+// 3: fold a 1,000,000-event log, streamed from SQLite, against the floor (iterate + JSON.parse only).
+// `node bench/replay.mjs fold|floor DB` runs one measurement in a fresh process, so peak RSS is its own.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { dist } from './lib.mjs';
+
+const autopack = await import(dist('index.js'));
+
+/** Copies a run's rows into `streams` streams until the log holds `target` events, in one transaction. */
+export function buildLog(events, target, dbPath) {
+  autopack.createSqliteEventStore(dbPath).close();
+  const db = new Database(dbPath);
+  const insert = db.prepare('INSERT INTO events (stream, seq, type, actor, source, target, data, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const stream = db.prepare('INSERT INTO streams (stream, version, created_at, updated_at) VALUES (?, ?, ?, ?)');
+  const rows = events.map((e) => [e.type, e.actor, e.source, e.target, JSON.stringify(e.data), e.at]);
+  let written = 0;
+  db.transaction(() => {
+    for (let s = 0; written < target; s += 1) {
+      const id = `run-bench-${String(s).padStart(4, '0')}`;
+      const count = Math.min(rows.length, target - written);
+      for (let i = 0; i < count; i += 1) {
+        const [type, actor, source, tgt, data, at] = rows[i];
+        insert.run(id, i + 1, type, actor, source, tgt, data.replaceAll(events[0].stream, id), at);
+      }
+      stream.run(id, count, rows[0][5], rows[count - 1][5]);
+      written += count;
+    }
+  })();
+  db.close();
+  return written;
+}
+
+async function measure(mode, dbPath) {
+  const started = performance.now();
+  let events = 0;
+  if (mode === 'fold') {
+    const { createSqliteEventStore, evolveRunStateInPlace, initialRunState } = autopack;
+    const store = createSqliteEventStore(dbPath, { readonly: true });
+    let phases = 0;
+    for (const { stream, version } of store.listStreams()) {
+      const state = store.aggregate(stream, evolveRunStateInPlace, initialRunState());
+      phases += state.phases.length;
+      events += version;
+    }
+    store.close();
+    if (phases === 0) throw new Error('folded no phases');
+  } else {
+    const db = new Database(dbPath, { readonly: true });
+    for (const row of db.prepare('SELECT data FROM events ORDER BY stream, seq').iterate()) {
+      JSON.parse(row.data);
+      events += 1;
+    }
+    db.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { events, seconds, eventsPerSecond: events / seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const [mode, dbPath] = process.argv.slice(2);
+  if (!fs.existsSync(dbPath)) throw new Error(`no log at ${dbPath}`);
+  process.stdout.write(JSON.stringify(await measure(mode, dbPath)));
+}

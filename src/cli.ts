@@ -2,14 +2,18 @@
 import { Command, Option } from 'commander';
 import { exitCodeFor, messageFor } from './cli/cliError.js';
 import { processIo } from './cli/io.js';
-import { graphCommand } from './cli/graphCommand.js';
-import { inspectCommand } from './cli/inspectCommand.js';
-import { logCommand } from './cli/logCommand.js';
-import { replayCommand } from './cli/replayCommand.js';
-import { resumeCommand } from './cli/resumeCommand.js';
-import { runCommand } from './cli/runCommand.js';
-import { stateCommand } from './cli/stateCommand.js';
-import { statusCommand } from './cli/statusCommand.js';
+
+// Each command loads only what it uses: `autopack status` need not load the model client or the inspector.
+const load = {
+  graph: () => import('./cli/graphCommand.js'),
+  inspect: () => import('./cli/inspectCommand.js'),
+  log: () => import('./cli/logCommand.js'),
+  replay: () => import('./cli/replayCommand.js'),
+  resume: () => import('./cli/resumeCommand.js'),
+  run: () => import('./cli/runCommand.js'),
+  state: () => import('./cli/stateCommand.js'),
+  status: () => import('./cli/statusCommand.js'),
+};
 
 const program = new Command('autopack')
   .description('Run autonomous build phases: an LLM proposes whole-file changes, autopack validates, applies,\nhealth-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.')
@@ -45,7 +49,7 @@ program
     '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.',
   )
   .action(async (plan: string, flags: Record<string, unknown>) => {
-    process.exitCode = await runCommand(plan, flags, processIo);
+    process.exitCode = await (await load.run()).runCommand(plan, flags, processIo);
   });
 
 program
@@ -67,7 +71,7 @@ program
   .option('--json', 'print the OrchestrationResult as JSON on stdout')
   .addHelpText('after', '\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.')
   .action(async (run: string | undefined, flags: Record<string, unknown>) => {
-    process.exitCode = await resumeCommand(run, flags, processIo);
+    process.exitCode = await (await load.resume()).resumeCommand(run, flags, processIo);
   });
 
 program
@@ -76,8 +80,8 @@ program
   .addOption(repoOption('repository whose log to read'))
   .addOption(dbOption())
   .option('--json', 'print JSON')
-  .action((flags: { repo?: string; db?: string; json?: boolean }) => {
-    process.exitCode = statusCommand(undefined, flags, processIo);
+  .action(async (flags: { repo?: string; db?: string; json?: boolean }) => {
+    process.exitCode = (await load.status()).statusCommand(undefined, flags, processIo);
   });
 
 program
@@ -89,7 +93,7 @@ program
   .addOption(dbOption())
   .option('--json', 'print JSON')
   .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; verify?: boolean }) => {
-    process.exitCode = await replayCommand(run, flags, processIo);
+    process.exitCode = await (await load.replay()).replayCommand(run, flags, processIo);
   });
 
 program
@@ -100,8 +104,8 @@ program
   .addOption(repoOption('repository whose log to read'))
   .addOption(dbOption())
   .option('--json', 'print JSON')
-  .action((run: string, flags: { repo?: string; db?: string; json?: boolean; at?: string }) => {
-    process.exitCode = stateCommand(run, flags, processIo);
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; at?: string }) => {
+    process.exitCode = (await load.state()).stateCommand(run, flags, processIo);
   });
 
 program
@@ -113,7 +117,7 @@ program
   .addOption(repoOption('repository whose log to read'))
   .addOption(dbOption())
   .action(async (run: string | undefined, flags: Record<string, unknown>) => {
-    process.exitCode = await inspectCommand(run, flags, processIo);
+    process.exitCode = await (await load.inspect()).inspectCommand(run, flags, processIo);
   });
 
 program
@@ -121,8 +125,8 @@ program
   .description('print the orchestrator and phase machine diagrams, drawn from the machine definitions')
   .option('--format <format>', 'mermaid, dot or svg', 'mermaid')
   .option('--machine <name>', 'orchestrator or phase (svg needs one)')
-  .action((flags: Record<string, unknown>) => {
-    process.exitCode = graphCommand(flags, processIo);
+  .action(async (flags: Record<string, unknown>) => {
+    process.exitCode = (await load.graph()).graphCommand(flags, processIo);
   });
 
 program
@@ -132,8 +136,8 @@ program
   .addOption(repoOption('repository whose log to read'))
   .addOption(dbOption())
   .option('--json', 'print JSON')
-  .action((run: string | undefined, flags: { repo?: string; db?: string; json?: boolean }) => {
-    process.exitCode = statusCommand(run, flags, processIo);
+  .action(async (run: string | undefined, flags: { repo?: string; db?: string; json?: boolean }) => {
+    process.exitCode = (await load.status()).statusCommand(run, flags, processIo);
   });
 
 program
@@ -145,7 +149,7 @@ program
   .option('--json', 'print each event as a JSON line, with its full data')
   .option('-f, --follow', 'keep printing new events as a live run appends them, until it ends')
   .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; follow?: boolean }) => {
-    process.exitCode = await logCommand(run, flags, processIo);
+    process.exitCode = await (await load.log()).logCommand(run, flags, processIo);
   });
 
 try {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { AutopackError } from '../model/errors.js';
-import { OpenAIClient } from '../llm/openai/openaiClient.js';
+import { LazyOpenAIClient } from '../llm/openai/lazyOpenAIClient.js';
 import { RecordingLLMClient } from '../llm/recordingClient.js';
 import { ReplayLLMClient } from '../llm/replayClient.js';
 import { ScriptedLLMClient, loadScript } from '../llm/scriptedClient.js';
@@ -43,7 +43,17 @@ function openaiClient(flags: LlmFlags, env: Env): LLMClient {
   if (flags.apiKeyEnv !== undefined && !set(apiKey)) {
     throw new AutopackError('INPUT_INVALID', `--api-key-env ${keyVariable}: the environment variable ${keyVariable} is not set`);
   }
-  return new OpenAIClient({
+  if (!set(apiKey) && !set(flags.baseUrl) && !set(env['OPENAI_BASE_URL'])) {
+    throw new AutopackError(
+      'INPUT_INVALID',
+      'no API key for api.openai.com: set OPENAI_API_KEY (or name another variable with --api-key-env); for a local server pass --base-url, which needs no key',
+    );
+  }
+  if (flags.baseUrl === undefined && set(env['OPENAI_BASE_URL']) && !URL.canParse(env['OPENAI_BASE_URL'] ?? '')) {
+    throw new AutopackError('INPUT_INVALID', `OPENAI_BASE_URL ${JSON.stringify(env['OPENAI_BASE_URL'])} is not a URL`);
+  }
+  // The SDK is loaded on the first request: a bad option still fails before anything is written, below.
+  return new LazyOpenAIClient({
     env,
     ...(set(apiKey) ? { apiKey } : {}),
     ...(flags.baseUrl === undefined ? {} : { baseURL: flags.baseUrl }),

@@ -23,8 +23,16 @@ export type ResumeFlags = z.input<typeof ResumeFlagsSchema>;
 interface RunToResume {
   runId: string;
   start: RunStartedData;
-  /** Model calls the log already holds answers for (a scripted model skips that many). */
-  modelCalls: number;
+}
+
+/** Model calls the log already holds answers for: a scripted model skips that many of its answers. */
+function modelCallsIn(runId: string, location: { repo?: string | undefined; db?: string | undefined }): number {
+  const { store } = openLogReadonly(location);
+  try {
+    return store.read(runId).filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length;
+  } finally {
+    store.close();
+  }
 }
 
 function findRun(runArg: string | undefined, last: boolean, location: { repo?: string | undefined; db?: string | undefined }): RunToResume {
@@ -37,11 +45,9 @@ function findRun(runArg: string | undefined, last: boolean, location: { repo?: s
     const runId = runArg ?? store.listStreams().at(-1)?.stream;
     if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);
     requireRun(store, runId, dbPath);
-    const events = store.read(runId);
-    const first = events[0];
+    const [first] = store.read(runId, { limit: 1 });
     if (first?.type !== 'run.started') throw new AutopackError('INTERNAL', `run ${runId}: its log does not begin with run.started`);
-    const modelCalls = events.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length;
-    return { runId, start: first.data, modelCalls };
+    return { runId, start: first.data };
   } finally {
     store.close();
   }
@@ -49,7 +55,7 @@ function findRun(runArg: string | undefined, last: boolean, location: { repo?: s
 
 export async function resumeCommand(runArg: string | undefined, rawFlags: ResumeFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(ResumeFlagsSchema, rawFlags);
-  const { runId, start, modelCalls } = findRun(runArg, flags.last, flags);
+  const { runId, start } = findRun(runArg, flags.last, flags);
   if (!fs.existsSync(start.repoRoot)) {
     throw new AutopackError('INPUT_INVALID', `run ${runId} changes ${start.repoRoot}, which no longer exists; it cannot be resumed`);
   }
@@ -57,8 +63,9 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const given = LlmConnectionFlagsSchema.parse(flags);
   const recorded = LlmConnectionFlagsSchema.parse(start.options.llmConnection ?? {});
   const connection = given.llm !== undefined ? given : { ...recorded, ...givenConnection(given) };
+  const alreadyServed = connection.llm?.startsWith('scripted:') === true ? modelCallsIn(runId, flags) : 0;
   const executor = new PhaseExecutor({
-    llmClient: llmClientFromFlags(connection, process.env, { alreadyServed: modelCalls }),
+    llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),
     repoRoot: start.repoRoot,
     dbPath: dbPathFrom(flags),
     durability: flags.durability,

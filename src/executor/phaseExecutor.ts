@@ -8,9 +8,9 @@ import { AutopackError } from '../model/errors.js';
 import { HealthCheckSpecSchema, type HealthCheckSpec } from '../model/healthCheck.js';
 import { PhaseSpecSchema, type Complexity, type PhaseSpec } from '../model/phaseSpec.js';
 import type { OrchestrationResult, PhaseResult, ValidationResult } from '../model/results.js';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { RunBudgetSchema, type RunBudget } from '../llm/budget.js';
-import { OpenAIClient } from '../llm/openai/openaiClient.js';
+import { LazyOpenAIClient, looksLikeOpenAISdk } from '../llm/openai/lazyOpenAIClient.js';
 import { DEFAULT_PRICES, PriceTableSchema, priceFor, type PriceTable } from '../llm/prices.js';
 import type { LLMClient } from '../llm/types.js';
 import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, type LlmSettings } from '../model/llmSettings.js';
@@ -36,10 +36,10 @@ const hasComplete = (value: unknown): value is LLMClient =>
 
 /** An LLMClient, or an `openai` SDK instance, which is wrapped in an OpenAIClient. */
 const LLMClientSchema = z
-  .custom<LLMClient | OpenAI>((value) => hasComplete(value) || value instanceof OpenAI, {
+  .custom<LLMClient | OpenAI>((value) => hasComplete(value) || looksLikeOpenAISdk(value), {
     error: 'llmClient must be an object with a complete(request) method, or an OpenAI SDK client (see docs/llm.md)',
   })
-  .transform((value): LLMClient => (value instanceof OpenAI ? new OpenAIClient({ openai: value }) : value));
+  .transform((value): LLMClient => (looksLikeOpenAISdk(value) ? new LazyOpenAIClient({ openai: value }) : (value as LLMClient)));
 
 export const PhaseExecutorOptionsSchema = z.object({
   llmClient: LLMClientSchema,
@@ -250,6 +250,7 @@ export class PhaseExecutor {
       store,
       start: continued,
       history,
+      historyState: state,
       llmClient: this.llmClient,
       repoRoot: start.repoRoot,
       backupRoot: path.join(start.repoRoot, '.autonomous_runs', 'backups', runId),

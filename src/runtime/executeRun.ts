@@ -11,7 +11,7 @@ import {
 } from '../machines/index.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { RunStartedData, StoredRunEvent } from '../store/events.js';
-import { evolveRunStateInPlace, initialRunState, runTotals, type RunState } from '../store/runState.js';
+import { evolveRunStateInPlace, foldRunState, runTotals, type RunState } from '../store/runState.js';
 import os from 'node:os';
 import { AutopackError } from '../model/errors.js';
 import { crashAfterEvent } from './crashPoint.js';
@@ -36,6 +36,8 @@ export interface ExecuteRunParams
   verifyOnly?: boolean;
   /** Also told every XState inspection event (e.g. a remote Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
+  /** The fold of `history`, when the caller has it already; the run takes it over and folds on into it. */
+  historyState?: RunState;
 }
 
 export function phaseInputs(start: RunStartedData): PhaseMachineInput[] {
@@ -125,6 +127,7 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
     return Promise.resolve((next.data as { outcome: EffectOutcome<unknown> }).outcome);
   };
 
+  const appendedBeforeStart: StoredRunEvent[] = [];
   if (history.length > 0 && !verifyOnly) {
     const last = history[history.length - 1] as StoredRunEvent;
     const [resumed] = store.append(
@@ -142,17 +145,22 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
       { expectedVersion: last.seq },
     );
     if (resumed !== undefined) {
+      appendedBeforeStart.push(resumed);
       params.onEvent?.(resumed);
       crashAfterEvent(resumed.seq);
     }
   }
 
+  // The run's state, folded on as events are appended, so the result needs no second read of the log.
+  let state = params.historyState ?? foldRunState(history);
+  for (const event of appendedBeforeStart) state = evolveRunStateInPlace(state, event);
   // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
   const spent = (() => {
-    const totals = runTotals(store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
+    const totals = runTotals(state);
     return { tokens: totals.tokens, costUsd: totals.costUsd };
   })();
   const onAppended = (event: StoredRunEvent) => {
+    state = evolveRunStateInPlace(state, event);
     if (event.type === 'llm.attempted') {
       spent.tokens += event.data.call.usage.promptTokens + event.data.call.usage.completionTokens;
       spent.costUsd += event.data.call.costUsd ?? 0;
@@ -246,5 +254,5 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
       `run ${runId}: re-running the machines over the log stopped before event ${next?.seq} (${next?.type}); the log does not match these machine definitions`,
     );
   }
-  return store.aggregate(runId, evolveRunStateInPlace, initialRunState());
+  return state;
 }

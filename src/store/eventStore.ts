@@ -29,7 +29,7 @@ export interface LeaseHolder {
  */
 export interface EventStore {
   append(stream: string, events: readonly NewRunEvent[], options: AppendOptions): StoredRunEvent[];
-  read(stream: string, options?: { from?: number }): StoredRunEvent[];
+  read(stream: string, options?: { from?: number; limit?: number }): StoredRunEvent[];
   readAll(options?: { after?: number; limit?: number }): StoredRunEvent[];
   aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): S;
   version(stream: string): number;

@@ -35,7 +35,8 @@ export function createMemoryEventStore(): EventStore {
     },
     read(stream, options = {}) {
       const from = options.from ?? 1;
-      return structuredClone((streams.get(stream)?.events ?? []).filter((e) => e.seq >= from));
+      const matching = (streams.get(stream)?.events ?? []).filter((e) => e.seq >= from);
+      return structuredClone(options.limit === undefined ? matching : matching.slice(0, options.limit));
     },
     readAll(options = {}) {
       const after = options.after ?? 0;

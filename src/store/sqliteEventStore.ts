@@ -111,8 +111,8 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
   const insertEvent = db.prepare(
     'INSERT INTO events (stream, seq, type, actor, source, target, data, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const selectStream = db.prepare<[string, number], EventRow>(
-    'SELECT * FROM events WHERE stream = ? AND seq >= ? ORDER BY seq',
+  const selectStream = db.prepare<[string, number, number], EventRow>(
+    'SELECT * FROM events WHERE stream = ? AND seq >= ? ORDER BY seq LIMIT ?',
   );
   const selectAfter = db.prepare<[number, number], EventRow>(
     'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
@@ -180,7 +180,7 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
       }
     },
     read(stream, options = {}) {
-      return selectStream.all(stream, options.from ?? 1).map(toEvent);
+      return selectStream.all(stream, options.from ?? 1, options.limit ?? -1).map(toEvent);
     },
     readAll(options = {}) {
       return selectAfter.all(options.after ?? 0, options.limit ?? -1).map(toEvent);
@@ -188,7 +188,7 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
     aggregate(stream, evolve, initial) {
       let state = initial;
       // Iterate rather than load the whole stream: a long run's log need not fit in memory twice.
-      for (const row of selectStream.iterate(stream, 1)) state = evolve(state, toEvent(row));
+      for (const row of selectStream.iterate(stream, 1, -1)) state = evolve(state, toEvent(row));
       return state;
     },
     version,

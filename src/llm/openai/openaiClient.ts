@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { AutopackError } from '../../model/errors.js';
 import { formatZodError } from '../../model/formatZodError.js';
 import type { LLMAttempt, LLMClient, LLMRequest, LLMResponse, LLMUsage } from '../types.js';
+import { DEFAULT_MODEL, OPENAI_BASE_URL } from './defaults.js';
 import { classifyError, type ClassifiedFailure } from './classifyError.js';
 import { DEFAULT_TRANSIENT_RETRY, jitteredDelayMs, serverRequestedDelayMs, type TransientRetryPolicy } from './retryPolicy.js';
 
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
-export const DEFAULT_MODEL = 'gpt-4o-mini';
+export { DEFAULT_MODEL, OPENAI_BASE_URL } from './defaults.js';
 /** The most a truncated answer's retry may ask for; providers' output limits are around this or above. */
 export const DEFAULT_MAX_OUTPUT_TOKENS_CAP = 32_768;
 const TRUNCATION_GROWTH = 1.25;

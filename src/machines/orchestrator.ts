@@ -5,6 +5,11 @@ import { phaseMachine, type PhaseMachineInput, type PhaseMachineOutput } from '.
 export interface OrchestratorInput {
   phases: PhaseMachineInput[];
   stopOnFailure: boolean;
+  /**
+   * Start after the phases a resumed run has finished: the counts are all the orchestrator keeps of them,
+   * so the machines need not run through them again.
+   */
+  resumeAt?: { currentIndex: number; succeeded: number; failed: number };
 }
 
 export interface OrchestratorContext extends OrchestratorInput {
@@ -43,7 +48,14 @@ export const orchestratorMachine = setup({
   },
 }).createMachine({
   id: 'orchestrator',
-  context: ({ input }) => ({ ...input, currentIndex: 0, succeeded: 0, failed: 0, haltRequested: false }),
+  context: ({ input }) => ({
+    phases: input.phases,
+    stopOnFailure: input.stopOnFailure,
+    currentIndex: input.resumeAt?.currentIndex ?? 0,
+    succeeded: input.resumeAt?.succeeded ?? 0,
+    failed: input.resumeAt?.failed ?? 0,
+    haltRequested: false,
+  }),
   initial: 'starting',
   states: {
     starting: {

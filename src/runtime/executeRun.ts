@@ -15,10 +15,11 @@ import { evolveRunStateInPlace, foldRunState, runTotals, type RunState } from '.
 import os from 'node:os';
 import { AutopackError } from '../model/errors.js';
 import { crashAfterEvent } from './crashPoint.js';
-import { effectOfEvent, isTransitionEvent } from './effectEvents.js';
+import { effectOfEvent } from './effectEvents.js';
 import { holdLease } from './lease.js';
 import type { PreparedFile } from '../workspace/index.js';
 import { createRecorder } from './recorder.js';
+import { replayPlan } from './replayPlan.js';
 
 export interface ExecuteRunParams
   extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared'> {
@@ -89,8 +90,9 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
   const internal = new AbortController();
   const history = params.history ?? [];
   const verifyOnly = params.verifyOnly === true;
-  const loggedOutcomes = history.filter((e) => effectOfEvent(e.type) !== null);
-  const loggedTransitions = history.filter((e) => isTransitionEvent(e.type));
+  const plan = replayPlan(history, verifyOnly);
+  const loggedOutcomes = plan.outcomes;
+  const loggedTransitions = plan.transitions;
   onLeaseLost(() => fail(new AutopackError('RUN_LOCKED', `run ${runId}: another process took over this run's lease; this one stops`)));
 
   let failure: unknown = null;
@@ -223,7 +225,11 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
   });
   const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }) } });
   const actor = createActor(machine, {
-    input: { phases: phaseInputs(start), stopOnFailure: start.options.stopOnFailure },
+    input: {
+      phases: phaseInputs(start),
+      stopOnFailure: start.options.stopOnFailure,
+      ...(plan.resumeAt === undefined ? {} : { resumeAt: plan.resumeAt }),
+    },
     inspect:
       params.inspect === undefined
         ? recorder.inspect

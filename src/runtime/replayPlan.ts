@@ -1,0 +1,40 @@
+import type { StoredRunEvent } from '../store/events.js';
+import { effectOfEvent, isTransitionEvent } from './effectEvents.js';
+
+export interface ReplayPlan {
+  /** Where the orchestrator starts: after the phases the log shows finished. */
+  resumeAt?: { currentIndex: number; succeeded: number; failed: number };
+  /** The logged effect outcomes the machines will ask for, in order. */
+  outcomes: StoredRunEvent[];
+  /** The transitions the machines must reproduce, in order. */
+  transitions: StoredRunEvent[];
+}
+
+/**
+ * What the machines re-run when a run continues from its log. With `fromStart`, everything (what
+ * `replay --verify` checks). Otherwise only the phase in progress: finished phases leave nothing in the
+ * orchestrator but its counts, so it starts at the first unfinished phase, and the transition that
+ * scheduled that phase (a `phase.finished`) is reproduced as the new actor's `run.begun`.
+ */
+export function replayPlan(history: readonly StoredRunEvent[], fromStart: boolean): ReplayPlan {
+  const full: ReplayPlan = {
+    outcomes: history.filter((e) => effectOfEvent(e.type) !== null),
+    transitions: history.filter((e) => isTransitionEvent(e.type)),
+  };
+  const lastFinished = history.findLast((e) => e.type === 'phase.finished');
+  if (fromStart || lastFinished?.type !== 'phase.finished' || lastFinished.data.nextPhaseIndex === null) return full;
+  const next = lastFinished.data.nextPhaseIndex;
+  const finished = history.filter((e) => e.type === 'phase.finished');
+  const succeeded = finished.filter((e) => e.type === 'phase.finished' && e.data.success).length;
+  const started = full.transitions.findIndex((e) => e.type === 'phase.started' && e.data.phaseIndex === next);
+  const first = full.transitions[0];
+  if (started < 0 || first === undefined) return full;
+  const transitions = full.transitions.slice(started).map((e): StoredRunEvent =>
+    e === lastFinished ? { ...e, type: 'run.begun', source: 'starting', target: 'running_phase', data: { phaseIndex: next } } : e,
+  );
+  return {
+    resumeAt: { currentIndex: next, succeeded, failed: finished.length - succeeded },
+    outcomes: full.outcomes.filter((e) => 'phaseIndex' in e.data && (e.data.phaseIndex ?? -1) >= next),
+    transitions: [first, ...transitions],
+  };
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { PhaseExecutor } from '../executor/phaseExecutor.js';
 import { AutopackError } from '../model/errors.js';
-import type { RunStartedData } from '../store/index.js';
+import type { RunStartedData, StoredRunEvent } from '../store/index.js';
 import { driveRun } from './driveRun.js';
 import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
@@ -25,11 +25,11 @@ interface RunToResume {
   start: RunStartedData;
 }
 
-/** Model calls the log already holds answers for: a scripted model skips that many of its answers. */
-function modelCallsIn(runId: string, location: { repo?: string | undefined; db?: string | undefined }): number {
+/** The whole log, read once: the executor folds it, and a scripted model skips the answers it used. */
+function readRun(runId: string, location: { repo?: string | undefined; db?: string | undefined }): StoredRunEvent[] {
   const { store } = openLogReadonly(location);
   try {
-    return store.read(runId).filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length;
+    return store.read(runId);
   } finally {
     store.close();
   }
@@ -63,7 +63,8 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const given = LlmConnectionFlagsSchema.parse(flags);
   const recorded = LlmConnectionFlagsSchema.parse(start.options.llmConnection ?? {});
   const connection = given.llm !== undefined ? given : { ...recorded, ...givenConnection(given) };
-  const alreadyServed = connection.llm?.startsWith('scripted:') === true ? modelCallsIn(runId, flags) : 0;
+  const history = readRun(runId, flags);
+  const alreadyServed = connection.llm?.startsWith('scripted:') === true ? history.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length : 0;
   const executor = new PhaseExecutor({
     llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),
     repoRoot: start.repoRoot,
@@ -73,6 +74,6 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const budget = budgetFrom(flags);
   io.stderr(`autopack: resuming ${runId} in ${start.repoRoot}`);
   return driveRun(executor, { json: flags.json, io, totalPhases: start.phases.length }, (signal) =>
-    executor.resume(runId, { signal, ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
+    executor.resume(runId, { signal, history, ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
   );
 }

@@ -237,9 +237,12 @@ export class PhaseExecutor {
    * (no model call, apply or check is repeated), then go on live from where the log ends. The repository,
    * phases and options come from the log; `budget` replaces the run's budget (e.g. a higher one).
    */
-  async resume(runId: string, options: { signal?: AbortSignal; budget?: RunBudget } = {}): Promise<OrchestrationResult> {
+  async resume(
+    runId: string,
+    options: { signal?: AbortSignal; budget?: RunBudget; /** The run's log, if the caller has just read it. */ history?: StoredRunEvent[] } = {},
+  ): Promise<OrchestrationResult> {
     const store = this.openStore();
-    const history = store.read(runId);
+    const history = options.history ?? store.read(runId);
     const start = compatibleStart(startOf(history, runId, this.dbPath));
     const state = foldRunState(history);
     if (state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped') return toOrchestrationResult(state);

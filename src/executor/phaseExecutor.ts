@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { InspectionEvent } from 'xstate';
-import { Subject, type Observable } from 'rxjs';
+// The one class used, from its own module: the package index loads all of RxJS (~90 ms at startup).
+import type { Observable } from 'rxjs';
+import { Subject } from 'rxjs/internal/Subject';
 import { z } from 'zod';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../machines/index.js';
 import { machineVersion } from '../runtime/machineVersion.js';

@@ -103,8 +103,10 @@ export function fitPrompt(params: {
   }
 
   // The estimate is per file; the exact count of the assembled prompt decides, dropping the least important.
+  // With only the required files in, the prompt is the one already counted.
+  const onlyRequired = included.length === required.length;
   let prompt = build(included);
-  let promptTokens = countMessageTokens(counter, prompt.messages);
+  let promptTokens = onlyRequired ? requiredTokens : countMessageTokens(counter, prompt.messages);
   while (promptTokens > maxPromptTokens) {
     const lastOptional = included.findLastIndex((f) => !f.required);
     if (lastOptional < 0) break;

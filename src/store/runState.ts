@@ -183,38 +183,37 @@ function finishRun(state: RunState, at: number): RunState {
 }
 
 /**
- * Folds one event into a state the caller owns: the phases array is updated in place, so each event
- * costs the same however many phases the run has. For folds that never share intermediate states
+ * Folds one event into a state the caller owns: the state and its phases array are updated in place
+ * (phase objects are replaced, never changed), so each event costs the same however many phases the run has. For folds that never share intermediate states
  * (foldRunState, store.aggregate); everything else uses the pure evolveRunState.
  */
 export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): RunState {
   // Any event after an interruption means the run was resumed.
-  const resumed = state.status === 'interrupted' ? { status: 'running' as const, interruption: null } : {};
-  const base = { ...state, ...resumed, version: event.seq };
+  if (state.status === 'interrupted') Object.assign(state, { status: 'running', interruption: null });
+  state.version = event.seq;
   switch (event.type) {
     case 'run.started':
-      return {
-        ...base,
+      return Object.assign(state, {
         runId: event.data.runId,
         status: 'running',
         start: event.data,
         orchestratorState: event.target,
         phases: event.data.phases.map(newPhaseState),
         startedAt: event.at,
-      };
+      });
     case 'run.begun':
     case 'phase.finished':
-      return finishRun({ ...base, orchestratorState: event.target }, event.at);
+      state.orchestratorState = event.target;
+      return Object.assign(state, finishRun(state, event.at));
     case 'run.interrupted':
-      return { ...base, status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } };
+      return Object.assign(state, { status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } });
     case 'run.resumed':
-      return { ...base, status: 'running', interruption: null, finishedAt: null };
+      return Object.assign(state, { status: 'running', interruption: null, finishedAt: null });
     default: {
       const index = event.data.phaseIndex;
       const phase = state.phases[index];
-      if (phase === undefined) return base;
-      state.phases[index] = finishPhase(evolvePhase(phase, event), event.at);
-      return base;
+      if (phase !== undefined) state.phases[index] = finishPhase(evolvePhase(phase, event), event.at);
+      return state;
     }
   }
 }

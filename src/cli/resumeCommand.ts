@@ -25,7 +25,7 @@ interface RunToResume {
   start: RunStartedData;
 }
 
-/** The whole log, read once: the executor folds it, and a scripted model skips the answers it used. */
+/** The whole log, read once: a scripted model skips the answers it used, and the executor folds it. */
 function readRun(runId: string, location: { repo?: string | undefined; db?: string | undefined }): StoredRunEvent[] {
   const { store } = openLogReadonly(location);
   try {
@@ -63,8 +63,9 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const given = LlmConnectionFlagsSchema.parse(flags);
   const recorded = LlmConnectionFlagsSchema.parse(start.options.llmConnection ?? {});
   const connection = given.llm !== undefined ? given : { ...recorded, ...givenConnection(given) };
-  const history = readRun(runId, flags);
-  const alreadyServed = connection.llm?.startsWith('scripted:') === true ? history.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length : 0;
+  // Only a scripted model needs the whole log before the run goes on (to skip the answers it used).
+  const history = connection.llm?.startsWith('scripted:') === true ? readRun(runId, flags) : undefined;
+  const alreadyServed = history?.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length ?? 0;
   const executor = new PhaseExecutor({
     llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),
     repoRoot: start.repoRoot,
@@ -74,6 +75,6 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const budget = budgetFrom(flags);
   io.stderr(`autopack: resuming ${runId} in ${start.repoRoot}`);
   return driveRun(executor, { json: flags.json, io, totalPhases: start.phases.length }, (signal) =>
-    executor.resume(runId, { signal, history, ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
+    executor.resume(runId, { signal, ...(history === undefined ? {} : { history }), ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
   );
 }

@@ -22,7 +22,9 @@ import { compatibleStart } from '../runtime/machineCompatibility.js';
 import { verifyRun } from '../runtime/verifyRun.js';
 import {
   createSqliteEventStore,
+  evolveRunStateInPlace,
   foldRunState,
+  initialRunState,
   toOrchestrationResult,
   type RunState,
   type Durability,
@@ -101,6 +103,27 @@ export interface RunPlanRequest {
   signal?: AbortSignal;
   /** Called once the run has an id, before its first event. */
   onRunStarted?: (runId: string) => void;
+}
+
+const isOver = (state: RunState): boolean => state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped';
+
+/**
+ * What a resume needs of a long log, without reading it all: the first event (the run's start) and the
+ * tail from the phase in progress on (the machines re-run only that phase; the finished ones are counts).
+ */
+function logTail(store: EventStore, runId: string, dbPath: string): { events: StoredRunEvent[]; finished: boolean } {
+  const [first] = store.read(runId, { limit: 1 });
+  if (first === undefined) throw new AutopackError('RUN_NOT_FOUND', `no run "${runId}" in ${dbPath}; \`autopack runs\` lists the runs there`);
+  const lastFinished = store.lastOfType(runId, 'phase.finished');
+  if (lastFinished?.type !== 'phase.finished') {
+    const events = store.read(runId);
+    return { events, finished: isOver(foldRunState(events)) };
+  }
+  if (lastFinished.data.nextPhaseIndex === null) return { events: [first], finished: true };
+  // The next phase's start is logged just before the phase.finished that scheduled it.
+  const nextStarted = store.lastOfType(runId, 'phase.started');
+  const from = Math.min(lastFinished.seq, nextStarted?.seq ?? lastFinished.seq);
+  return { events: [first, ...store.read(runId, { from: Math.max(2, from) })], finished: false };
 }
 
 function startOf(history: readonly StoredRunEvent[], runId: string, dbPath: string): RunStartedData {
@@ -244,18 +267,20 @@ export class PhaseExecutor {
     options: { signal?: AbortSignal; budget?: RunBudget; /** The run's log, if the caller has just read it. */ history?: StoredRunEvent[] } = {},
   ): Promise<OrchestrationResult> {
     const store = this.openStore();
-    const history = options.history ?? store.read(runId);
+    const tail = options.history === undefined ? logTail(store, runId, this.dbPath) : null;
+    const history = options.history ?? tail?.events ?? [];
     const start = compatibleStart(startOf(history, runId, this.dbPath));
-    const state = foldRunState(history);
-    if (state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped') return toOrchestrationResult(state);
-    const lastBudget = history.findLast((e) => e.type === 'run.resumed')?.data as { budget?: RunBudget } | undefined;
+    if (tail?.finished === true || (tail === null && isOver(foldRunState(history)))) {
+      return toOrchestrationResult(store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
+    }
+    const lastBudget = store.lastOfType(runId, 'run.resumed')?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
     const continued: RunStartedData = { ...start, options: { ...start.options, llm: { ...start.options.llm, budget } } };
     const finalState = await executeRun({
       store,
       start: continued,
       history,
-      historyState: state,
+      historyIsTail: tail !== null,
       llmClient: this.llmClient,
       repoRoot: start.repoRoot,
       backupRoot: path.join(start.repoRoot, '.autonomous_runs', 'backups', runId),

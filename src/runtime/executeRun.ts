@@ -11,7 +11,7 @@ import {
 } from '../machines/index.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { RunStartedData, StoredRunEvent } from '../store/events.js';
-import { evolveRunStateInPlace, foldRunState, runTotals, type RunState } from '../store/runState.js';
+import { evolveRunStateInPlace, foldRunState, initialRunState, runTotals, type RunState } from '../store/runState.js';
 import os from 'node:os';
 import { AutopackError } from '../model/errors.js';
 import { crashAfterEvent } from './crashPoint.js';
@@ -39,6 +39,11 @@ export interface ExecuteRunParams
   inspect?: (event: InspectionEvent) => void;
   /** The fold of `history`, when the caller has it already; the run takes it over and folds on into it. */
   historyState?: RunState;
+  /**
+   * `history` is the run's first event plus the log's tail from the phase in progress on, not the whole
+   * log (see PhaseExecutor.resume): totals and the final state are then folded from the store itself.
+   */
+  historyIsTail?: boolean;
 }
 
 export function phaseInputs(start: RunStartedData): PhaseMachineInput[] {
@@ -154,11 +159,15 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
   }
 
   // The run's state, folded on as events are appended, so the result needs no second read of the log.
-  let state = params.historyState ?? foldRunState(history);
+  const tailOnly = params.historyIsTail === true;
+  let state = tailOnly ? initialRunState() : (params.historyState ?? foldRunState(history));
   for (const event of appendedBeforeStart) state = evolveRunStateInPlace(state, event);
   // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
+  // From a tail, the whole log is folded for it only when a budget needs it.
+  const { maxTotalTokens, maxCostUsd } = start.options.llm.budget;
+  const needsTotals = !tailOnly || maxTotalTokens !== undefined || maxCostUsd !== undefined;
   const spent = (() => {
-    const totals = runTotals(state);
+    const totals = runTotals(needsTotals && tailOnly ? store.aggregate(runId, evolveRunStateInPlace, initialRunState()) : state);
     return { tokens: totals.tokens, costUsd: totals.costUsd };
   })();
   const onAppended = (event: StoredRunEvent) => {
@@ -260,5 +269,5 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
       `run ${runId}: re-running the machines over the log stopped before event ${next?.seq} (${next?.type}); the log does not match these machine definitions`,
     );
   }
-  return state;
+  return tailOnly ? store.aggregate(runId, evolveRunStateInPlace, initialRunState()) : state;
 }

@@ -32,6 +32,8 @@ export interface EventStore {
   read(stream: string, options?: { from?: number; limit?: number }): StoredRunEvent[];
   readAll(options?: { after?: number; limit?: number }): StoredRunEvent[];
   aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): S;
+  /** The stream's last event of this type, or null: lets a resume read only the log's tail. */
+  lastOfType(stream: string, type: StoredRunEvent['type']): StoredRunEvent | null;
   version(stream: string): number;
   listStreams(): StreamInfo[];
   /** Takes the run's lease unless a holder that is not stale has it (then throws LeaseConflictError). */

@@ -47,6 +47,10 @@ export function createMemoryEventStore(): EventStore {
       return (streams.get(stream)?.events ?? []).reduce(evolve, initial);
     },
     version,
+    lastOfType(stream, type) {
+      const found = (streams.get(stream)?.events ?? []).findLast((e) => e.type === type);
+      return found === undefined ? null : structuredClone(found);
+    },
     listStreams() {
       return [...streams.values()].map((s) => ({ ...s.info }));
     },

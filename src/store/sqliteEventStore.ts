@@ -117,6 +117,9 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
   const selectAfter = db.prepare<[number, number], EventRow>(
     'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
   );
+  const selectLastOfType = db.prepare<[string, string], EventRow>(
+    'SELECT * FROM events WHERE stream = ? AND type = ? ORDER BY seq DESC LIMIT 1',
+  );
   const selectStreams = db.prepare<[], StreamRow>('SELECT * FROM streams ORDER BY created_at, stream');
 
   const version = (stream: string): number => selectVersion.get(stream)?.version ?? 0;
@@ -192,6 +195,10 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
       return state;
     },
     version,
+    lastOfType(stream, type) {
+      const row = selectLastOfType.get(stream, type);
+      return row === undefined ? null : toEvent(row);
+    },
     listStreams(): StreamInfo[] {
       return selectStreams.all().map((r) => ({
         stream: r.stream,

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AutopackError } from '../model/errors.js';
 import { formatZodError } from '../model/formatZodError.js';
 
-const kebab = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** `maxRetries` as typed on the command line: `--max-retries`. */
+export const kebab = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** Validates parsed CLI flags, naming each bad one as the user typed it (`--max-retries: …`). */
 export function parseFlags<S extends z.ZodType>(schema: S, flags: unknown): z.output<S> {

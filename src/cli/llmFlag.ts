@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { AutopackError } from '../model/errors.js';
+import { kebab } from './flags.js';
 import { LazyOpenAIClient } from '../llm/openai/lazyOpenAIClient.js';
 import { RecordingLLMClient } from '../llm/recordingClient.js';
 import { ReplayLLMClient } from '../llm/replayClient.js';
@@ -81,7 +82,7 @@ export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env, opti
   const arg = separator < 0 ? '' : spec.slice(separator + 1);
   const connectionFlags = (['baseUrl', 'model', 'apiKeyEnv', 'requestTimeout'] as const).filter((f) => flags[f] !== undefined);
   if (kind !== 'openai' && connectionFlags.length > 0) {
-    const names = connectionFlags.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    const names = connectionFlags.map(kebab).join(', ');
     throw new AutopackError('INPUT_INVALID', `${names} only apply to --llm openai, not to --llm ${kind}`);
   }
   let client: LLMClient;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isStaleLease } from '../runtime/lease.js';
+import { isDriven } from '../runtime/lease.js';
 import { evolveRunStateInPlace, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { describeEvent } from './describeEvent.js';
@@ -29,8 +29,7 @@ export async function logCommand(runId: string, flags: LogLocation & { json?: bo
         next = event.seq + 1;
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
-      const lease = store.readLease(runId);
-      if (lease === null || isStaleLease(lease, Date.now())) {
+      if (!isDriven(store, runId, Date.now())) {
         io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`autopack resume ${runId}\` continues it`);
         return 0;
       }

@@ -1,5 +1,5 @@
 import { AutopackError } from '../model/errors.js';
-import { foldRunState, toActorStates } from '../store/index.js';
+import { stateAt } from '../store/index.js';
 import { describeEvent } from './describeEvent.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
@@ -15,9 +15,8 @@ export function stateCommand(runId: string, flags: LogLocation & { at?: string; 
     if (!Number.isInteger(at) || at < 1 || at > last) {
       throw new AutopackError('INPUT_INVALID', `--at ${flags.at}: expected an event number from 1 to ${last} (\`autopack log ${runId}\` numbers them)`);
     }
-    const upTo = events.filter((e) => e.seq <= at);
-    const states = toActorStates(foldRunState(upTo));
-    const event = upTo.at(-1);
+    const states = stateAt(events, at);
+    const event = events.find((e) => e.seq === at);
     if (flags.json === true) {
       io.stdout(JSON.stringify({ runId, event, ...states }, null, 2));
       return 0;

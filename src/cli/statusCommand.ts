@@ -1,4 +1,4 @@
-import { isStaleLease } from '../runtime/lease.js';
+import { isDriven } from '../runtime/lease.js';
 import { foldRunState, runTotals, toOrchestrationResult, type EventStore, type RunState } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
@@ -18,8 +18,7 @@ function spend(state: RunState): string {
  */
 function shownStatus(state: RunState, store: EventStore): string {
   if (state.status !== 'running' || state.runId === null) return state.status;
-  const lease = store.readLease(state.runId);
-  return lease === null || isStaleLease(lease, Date.now()) ? 'stalled' : 'running';
+  return isDriven(store, state.runId, Date.now()) ? 'running' : 'stalled';
 }
 
 function runLine(state: RunState, status: string = state.status): string {

@@ -32,7 +32,7 @@ function readIfFile(absolutePath: string): string | null {
 }
 
 /** The deliverables that already exist (required), then the phase's context files in priority order. */
-async function gatherCandidates(repoRoot: string, input: CallLlmInput): Promise<{ candidates: CandidateFile[]; missing: string[] }> {
+function gatherCandidates(repoRoot: string, input: CallLlmInput): { candidates: CandidateFile[]; missing: string[] } {
   const candidates: CandidateFile[] = [];
   const missing: string[] = [];
   const seen = new Set<string>();
@@ -59,7 +59,7 @@ export function fromCallLlm(deps: CallLlmDeps) {
     failureCode: 'LLM_FAILED',
     retryable: true,
     run: async (input, signal) => {
-      const { candidates, missing } = await gatherCandidates(deps.repoRoot, input);
+      const { candidates, missing } = gatherCandidates(deps.repoRoot, input);
       const counter = await tokenCounterFor(model);
       const maxPromptTokens = deps.llm.maxPromptTokens;
       const fitted = fitPrompt({

@@ -107,23 +107,34 @@ export interface RunPlanRequest {
 
 const isOver = (state: RunState): boolean => state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped';
 
+interface ReadLog {
+  /** The whole log, or its first event and its tail from the phase in progress on. */
+  events: StoredRunEvent[];
+  /** The fold of the whole log; null when only its tail was read. */
+  state: RunState | null;
+  finished: boolean;
+}
+
+function wholeLog(events: StoredRunEvent[]): ReadLog {
+  const state = foldRunState(events);
+  return { events, state, finished: isOver(state) };
+}
+
 /**
  * What a resume needs of a long log, without reading it all: the first event (the run's start) and the
  * tail from the phase in progress on (the machines re-run only that phase; the finished ones are counts).
  */
-function logTail(store: EventStore, runId: string, dbPath: string): { events: StoredRunEvent[]; finished: boolean } {
+function logTail(store: EventStore, runId: string, dbPath: string): ReadLog {
   const [first] = store.read(runId, { limit: 1 });
   if (first === undefined) throw new AutopackError('RUN_NOT_FOUND', `no run "${runId}" in ${dbPath}; \`autopack runs\` lists the runs there`);
   const lastFinished = store.lastOfType(runId, 'phase.finished');
-  if (lastFinished?.type !== 'phase.finished') {
-    const events = store.read(runId);
-    return { events, finished: isOver(foldRunState(events)) };
-  }
-  if (lastFinished.data.nextPhaseIndex === null) return { events: [first], finished: true };
+  // Without the orchestrator's counts in it (an older log), the tail alone cannot say what came before.
+  if (lastFinished?.type !== 'phase.finished' || lastFinished.data.succeeded === undefined) return wholeLog(store.read(runId));
+  if (lastFinished.data.nextPhaseIndex === null) return { events: [first], state: null, finished: true };
   // The next phase's start is logged just before the phase.finished that scheduled it.
   const nextStarted = store.lastOfType(runId, 'phase.started');
   const from = Math.min(lastFinished.seq, nextStarted?.seq ?? lastFinished.seq);
-  return { events: [first, ...store.read(runId, { from: Math.max(2, from) })], finished: false };
+  return { events: [first, ...store.read(runId, { from: Math.max(2, from) })], state: null, finished: false };
 }
 
 function startOf(history: readonly StoredRunEvent[], runId: string, dbPath: string): RunStartedData {
@@ -267,12 +278,10 @@ export class PhaseExecutor {
     options: { signal?: AbortSignal; budget?: RunBudget; /** The run's log, if the caller has just read it. */ history?: StoredRunEvent[] } = {},
   ): Promise<OrchestrationResult> {
     const store = this.openStore();
-    const tail = options.history === undefined ? logTail(store, runId, this.dbPath) : null;
-    const history = options.history ?? tail?.events ?? [];
+    const read = options.history === undefined ? logTail(store, runId, this.dbPath) : wholeLog(options.history);
+    const history = read.events;
     const start = compatibleStart(startOf(history, runId, this.dbPath));
-    if (tail?.finished === true || (tail === null && isOver(foldRunState(history)))) {
-      return toOrchestrationResult(store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
-    }
+    if (read.finished) return toOrchestrationResult(read.state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
     const lastBudget = store.lastOfType(runId, 'run.resumed')?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
     const continued: RunStartedData = { ...start, options: { ...start.options, llm: { ...start.options.llm, budget } } };
@@ -280,7 +289,8 @@ export class PhaseExecutor {
       store,
       start: continued,
       history,
-      historyIsTail: tail !== null,
+      historyIsTail: read.state === null,
+      ...(read.state === null ? {} : { historyState: read.state }),
       llmClient: this.llmClient,
       repoRoot: start.repoRoot,
       backupRoot: path.join(start.repoRoot, '.autonomous_runs', 'backups', runId),

@@ -142,7 +142,6 @@ async function onAppend(entry) {
   $('#timeline-slider').max = String(lastSeq());
   renderEvents();
   if (current.following) await goTo(entry.seq, true); else markTimeline();
-  loadRuns();
 }
 
 function markTimeline() {

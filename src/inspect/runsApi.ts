@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeEvent } from '../cli/describeEvent.js';
 import { machineVersion } from '../runtime/machineVersion.js';
-import { foldRunState, runTotals, toActorStates, type ActorStates, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
+import { foldRunState, runTotals, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
 import { lineDiff, type DiffLine } from './lineDiff.js';
 
 export interface RunSummary {
@@ -77,10 +77,6 @@ export function runView(events: readonly StoredRunEvent[]): RunView {
     olderMachines: state.start !== null && state.start.machineVersion !== machineVersion(),
     timeline: events.map(timelineEntry),
   };
-}
-
-export function stateAt(events: readonly StoredRunEvent[], seq: number): ActorStates {
-  return toActorStates(foldRunState(events.filter((e) => e.seq <= seq)));
 }
 
 export interface FileDiff {

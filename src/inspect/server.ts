@@ -2,9 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { orchestratorMachine, phaseMachine } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
-import type { EventStore } from '../store/index.js';
 import { INSPECTOR_PAGE, notFoundPage } from './page.js';
-import { eventDetail, listRuns, runView, stateAt, timelineEntry } from './runsApi.js';
+import { stateAt, type EventStore } from '../store/index.js';
+import { eventDetail, listRuns, runView, timelineEntry } from './runsApi.js';
 import { toSvg } from './svg.js';
 
 export interface InspectorServer {

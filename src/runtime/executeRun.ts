@@ -159,19 +159,24 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
   }
 
   // The run's state, folded on as events are appended, so the result needs no second read of the log.
+  // From a tail, the whole log is folded before the first effect only when a budget needs the tokens
+  // spent so far; otherwise once the run is over, for its result.
   const tailOnly = params.historyIsTail === true;
-  let state = tailOnly ? initialRunState() : (params.historyState ?? foldRunState(history));
-  for (const event of appendedBeforeStart) state = evolveRunStateInPlace(state, event);
-  // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
-  // From a tail, the whole log is folded for it only when a budget needs it.
   const { maxTotalTokens, maxCostUsd } = start.options.llm.budget;
-  const needsTotals = !tailOnly || maxTotalTokens !== undefined || maxCostUsd !== undefined;
+  const needsTotalsNow = maxTotalTokens !== undefined || maxCostUsd !== undefined;
+  let state: RunState | null = tailOnly
+    ? needsTotalsNow
+      ? store.aggregate(runId, evolveRunStateInPlace, initialRunState())
+      : null
+    : (params.historyState ?? foldRunState(history));
+  if (state !== null && !tailOnly) for (const event of appendedBeforeStart) state = evolveRunStateInPlace(state, event);
+  // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
   const spent = (() => {
-    const totals = runTotals(needsTotals && tailOnly ? store.aggregate(runId, evolveRunStateInPlace, initialRunState()) : state);
+    const totals = state === null ? { tokens: 0, costUsd: 0 } : runTotals(state);
     return { tokens: totals.tokens, costUsd: totals.costUsd };
   })();
   const onAppended = (event: StoredRunEvent) => {
-    state = evolveRunStateInPlace(state, event);
+    if (state !== null) state = evolveRunStateInPlace(state, event);
     if (event.type === 'llm.attempted') {
       spent.tokens += event.data.call.usage.promptTokens + event.data.call.usage.completionTokens;
       spent.costUsd += event.data.call.costUsd ?? 0;
@@ -269,5 +274,5 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
       `run ${runId}: re-running the machines over the log stopped before event ${next?.seq} (${next?.type}); the log does not match these machine definitions`,
     );
   }
-  return tailOnly ? store.aggregate(runId, evolveRunStateInPlace, initialRunState()) : state;
+  return state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState());
 }

@@ -53,3 +53,9 @@ export function holdLease(store: EventStore, runId: string, clock: () => number,
     },
   };
 }
+
+/** Whether a live process holds the run's lease: if not, a run the log shows running crashed or was killed. */
+export function isDriven(store: EventStore, runId: string, now: number): boolean {
+  const lease = store.readLease(runId);
+  return lease !== null && !isStaleLease(lease, now);
+}

@@ -38,9 +38,6 @@ export interface Recorder {
   inspect: (event: InspectionEvent) => void;
   /** Appends an event that is not a machine transition (an LLM attempt, an interruption) in log order. */
   note: (event: NewRunEvent) => void;
-  /** The first append that failed; the runtime aborts the run when this is set. */
-  readonly failure: unknown;
-  readonly version: number;
 }
 
 /**
@@ -73,7 +70,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
       }
       if (xstateEvent.type === `${DONE_ACTOR_PREFIX}phase`) {
         const output = xstateEvent.output as { phaseIndex: number; success: boolean };
-        const data = { phaseIndex: output.phaseIndex, success: output.success, nextPhaseIndex };
+        const data = { phaseIndex: output.phaseIndex, success: output.success, nextPhaseIndex, succeeded: context.succeeded, failed: context.failed };
         return { type: 'phase.finished', actor, source, target, data: target === 'running_phase' ? data : { ...data, nextPhaseIndex: null }, at };
       }
       return null;
@@ -167,14 +164,5 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     }
   }
 
-  return {
-    inspect,
-    note: append,
-    get failure() {
-      return failure;
-    },
-    get version() {
-      return version;
-    },
-  };
+  return { inspect, note: append };
 }

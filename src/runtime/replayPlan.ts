@@ -24,8 +24,10 @@ export function replayPlan(history: readonly StoredRunEvent[], fromStart: boolea
   const lastFinished = history.findLast((e) => e.type === 'phase.finished');
   if (fromStart || lastFinished?.type !== 'phase.finished' || lastFinished.data.nextPhaseIndex === null) return full;
   const next = lastFinished.data.nextPhaseIndex;
+  // Logs written before the counts were recorded are read whole, so counting them here is exact too.
   const finished = history.filter((e) => e.type === 'phase.finished');
-  const succeeded = finished.filter((e) => e.type === 'phase.finished' && e.data.success).length;
+  const succeeded = lastFinished.data.succeeded ?? finished.filter((e) => e.type === 'phase.finished' && e.data.success).length;
+  const failed = lastFinished.data.failed ?? finished.length - succeeded;
   const started = full.transitions.findIndex((e) => e.type === 'phase.started' && e.data.phaseIndex === next);
   const first = full.transitions[0];
   if (started < 0 || first === undefined) return full;
@@ -33,7 +35,7 @@ export function replayPlan(history: readonly StoredRunEvent[], fromStart: boolea
     e === lastFinished ? { ...e, type: 'run.begun', source: 'starting', target: 'running_phase', data: { phaseIndex: next } } : e,
   );
   return {
-    resumeAt: { currentIndex: next, succeeded, failed: finished.length - succeeded },
+    resumeAt: { currentIndex: next, succeeded, failed },
     outcomes: full.outcomes.filter((e) => 'phaseIndex' in e.data && (e.data.phaseIndex ?? -1) >= next),
     transitions: [first, ...transitions],
   };

@@ -74,7 +74,14 @@ export interface EventDataByType {
   /** The orchestrator left `starting`; its target says whether a phase was scheduled or the plan was empty. */
   'run.begun': { phaseIndex: number | null };
   /** A phase machine reached a final state; `phaseIndex` is the next phase to run, or null when the run ended. */
-  'phase.finished': { phaseIndex: number; success: boolean; nextPhaseIndex: number | null };
+  'phase.finished': {
+    phaseIndex: number;
+    success: boolean;
+    nextPhaseIndex: number | null;
+    /** The orchestrator's counts after this phase: all a resume needs of the phases before it. */
+    succeeded?: number;
+    failed?: number;
+  };
   /** The run was stopped from outside the machines (a signal, a budget); it can be resumed. */
   'run.interrupted': { reason: InterruptReason; message: string; phaseIndex: number | null };
   /** A process took the run up again from its log; `fromSeq` is the last event before it. */

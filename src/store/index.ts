@@ -7,5 +7,5 @@ export { RUN_EVENT_TYPES } from './events.js';
 export type { EventDataByType, NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from './events.js';
 export { evolveRunState, evolveRunStateInPlace, foldRunState, initialRunState, runTotals } from './runState.js';
 export type { AttemptErrors, PhaseState, PhaseStatus, RunState, RunStatus, RunTotals } from './runState.js';
-export { toActorStates, toOrchestrationResult, toPhaseResult } from './projections.js';
+export { stateAt, toActorStates, toOrchestrationResult, toPhaseResult } from './projections.js';
 export type { ActorStates } from './projections.js';

@@ -1,5 +1,6 @@
 import type { OrchestrationResult, PhaseHealthChecks, PhaseResult } from '../model/results.js';
-import { runTotals, type PhaseState, type RunState } from './runState.js';
+import type { StoredRunEvent } from './events.js';
+import { foldRunState, runTotals, type PhaseState, type RunState } from './runState.js';
 
 const toSeconds = (ms: number): number => Math.max(0, ms) / 1000;
 
@@ -83,4 +84,9 @@ export function toActorStates(state: RunState): ActorStates {
       lastErrors: p.failedAttempts.at(-1)?.errors ?? [],
     })),
   };
+}
+
+/** Every actor's state after event `seq`: the fold of the log up to it (`autopack state --at`, the inspector). */
+export function stateAt(events: readonly StoredRunEvent[], seq: number): ActorStates {
+  return toActorStates(foldRunState(events.filter((e) => e.seq <= seq)));
 }

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { z } from 'zod';
@@ -49,19 +50,12 @@ export const OpenAIClientOptionsSchema = z.strictObject({
 });
 export type OpenAIClientOptions = z.input<typeof OpenAIClientOptionsSchema>;
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AutopackError('ABORTED', 'the request was cancelled'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AutopackError('ABORTED', 'the request was cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await setTimeout(ms, undefined, signal === undefined ? {} : { signal });
+  } catch (error) {
+    throw new AutopackError('ABORTED', 'the request was cancelled', { cause: error });
+  }
 }
 
 function usageOf(completion: OpenAI.Chat.Completions.ChatCompletion): LLMUsage {

@@ -44,16 +44,7 @@ function openaiClient(flags: LlmFlags, env: Env): LLMClient {
   if (flags.apiKeyEnv !== undefined && !set(apiKey)) {
     throw new AutopackError('INPUT_INVALID', `--api-key-env ${keyVariable}: the environment variable ${keyVariable} is not set`);
   }
-  if (!set(apiKey) && !set(flags.baseUrl) && !set(env['OPENAI_BASE_URL'])) {
-    throw new AutopackError(
-      'INPUT_INVALID',
-      'no API key for api.openai.com: set OPENAI_API_KEY (or name another variable with --api-key-env); for a local server pass --base-url, which needs no key',
-    );
-  }
-  if (flags.baseUrl === undefined && set(env['OPENAI_BASE_URL']) && !URL.canParse(env['OPENAI_BASE_URL'] ?? '')) {
-    throw new AutopackError('INPUT_INVALID', `OPENAI_BASE_URL ${JSON.stringify(env['OPENAI_BASE_URL'])} is not a URL`);
-  }
-  // The SDK is loaded on the first request: a bad option still fails before anything is written, below.
+  // The SDK is loaded on the first request; the connection is checked now, before anything is written.
   return new LazyOpenAIClient({
     env,
     ...(set(apiKey) ? { apiKey } : {}),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { PhaseExecutor } from '../executor/phaseExecutor.js';
+import { readRunStart } from '../runtime/runStart.js';
 import { AutopackError } from '../model/errors.js';
 import type { RunStartedData, StoredRunEvent } from '../store/index.js';
 import { driveRun } from './driveRun.js';
@@ -45,9 +46,7 @@ function findRun(runArg: string | undefined, last: boolean, location: { repo?: s
     const runId = runArg ?? store.listStreams().at(-1)?.stream;
     if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);
     requireRun(store, runId, dbPath);
-    const [first] = store.read(runId, { limit: 1 });
-    if (first?.type !== 'run.started') throw new AutopackError('INTERNAL', `run ${runId}: its log does not begin with run.started`);
-    return { runId, start: first.data };
+    return { runId, start: readRunStart(store, runId, dbPath).start };
   } finally {
     store.close();
   }

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, t
 import { executeRun } from '../runtime/executeRun.js';
 import { createRunId } from '../runtime/runId.js';
 import { compatibleStart } from '../runtime/machineCompatibility.js';
+import { backupRootFor, readRunStart, runStartOf } from '../runtime/runStart.js';
 import { verifyRun } from '../runtime/verifyRun.js';
 import {
   createSqliteEventStore,
@@ -125,8 +126,7 @@ function wholeLog(events: StoredRunEvent[]): ReadLog {
  * tail from the phase in progress on (the machines re-run only that phase; the finished ones are counts).
  */
 function logTail(store: EventStore, runId: string, dbPath: string): ReadLog {
-  const [first] = store.read(runId, { limit: 1 });
-  if (first === undefined) throw new AutopackError('RUN_NOT_FOUND', `no run "${runId}" in ${dbPath}; \`autopack runs\` lists the runs there`);
+  const { first } = readRunStart(store, runId, dbPath);
   const lastFinished = store.lastOfType(runId, 'phase.finished');
   // Without the orchestrator's counts in it (an older log), the tail alone cannot say what came before.
   if (lastFinished?.type !== 'phase.finished' || lastFinished.data.succeeded === undefined) return wholeLog(store.read(runId));
@@ -137,12 +137,6 @@ function logTail(store: EventStore, runId: string, dbPath: string): ReadLog {
   return { events: [first, ...store.read(runId, { from: Math.max(2, from) })], state: null, finished: false };
 }
 
-function startOf(history: readonly StoredRunEvent[], runId: string, dbPath: string): RunStartedData {
-  const first = history[0];
-  if (first === undefined) throw new AutopackError('RUN_NOT_FOUND', `no run "${runId}" in ${dbPath}; \`autopack runs\` lists the runs there`);
-  if (first.type !== 'run.started') throw new AutopackError('INTERNAL', `run ${runId}: its log does not begin with run.started`);
-  return first.data;
-}
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
@@ -259,7 +253,7 @@ export class PhaseExecutor {
       start,
       llmClient: this.llmClient,
       repoRoot: this.repoRoot,
-      backupRoot: path.join(this.repoRoot, '.autonomous_runs', 'backups', runId),
+      backupRoot: backupRootFor(this.repoRoot, runId),
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
@@ -280,7 +274,7 @@ export class PhaseExecutor {
     const store = this.openStore();
     const read = options.history === undefined ? logTail(store, runId, this.dbPath) : wholeLog(options.history);
     const history = read.events;
-    const start = compatibleStart(startOf(history, runId, this.dbPath));
+    const start = compatibleStart(runStartOf(history[0], runId, this.dbPath));
     if (read.finished) return toOrchestrationResult(read.state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
     const lastBudget = store.lastOfType(runId, 'run.resumed')?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
@@ -293,7 +287,7 @@ export class PhaseExecutor {
       ...(read.state === null ? {} : { historyState: read.state }),
       llmClient: this.llmClient,
       repoRoot: start.repoRoot,
-      backupRoot: path.join(start.repoRoot, '.autonomous_runs', 'backups', runId),
+      backupRoot: backupRootFor(start.repoRoot, runId),
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
       ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -1,10 +1,10 @@
-import path from 'node:path';
 import type { LLMClient } from '../llm/types.js';
 import { AutopackError } from '../model/errors.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { RunState } from '../store/runState.js';
 import { executeRun } from './executeRun.js';
 import { compatibleStart } from './machineCompatibility.js';
+import { backupRootFor, runStartOf } from './runStart.js';
 
 /** Verification never runs an effect, so no model is needed; one that is asked anyway says so. */
 const NO_MODEL: LLMClient = {
@@ -18,9 +18,7 @@ const NO_MODEL: LLMClient = {
  */
 export async function verifyRun(store: EventStore, runId: string): Promise<RunState> {
   const history = store.read(runId);
-  const first = history[0];
-  if (first?.type !== 'run.started') throw new AutopackError('RUN_NOT_FOUND', `no run "${runId}" in this log`);
-  const start = compatibleStart(first.data);
+  const start = compatibleStart(runStartOf(history[0], runId, 'this log'));
   return executeRun({
     store,
     start,
@@ -28,7 +26,7 @@ export async function verifyRun(store: EventStore, runId: string): Promise<RunSt
     verifyOnly: true,
     llmClient: NO_MODEL,
     repoRoot: start.repoRoot,
-    backupRoot: path.join(start.repoRoot, '.autonomous_runs', 'backups', runId),
+    backupRoot: backupRootFor(start.repoRoot, runId),
     clock: Date.now,
   });
 }

@@ -99,6 +99,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   let current = '';
 
   await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
+  let files: AppliedFile[] = [];
   try {
     fs.mkdirSync(input.backupDir, { recursive: true });
     const manifest: BackupManifestEntry[] = [];
@@ -121,13 +122,18 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     const manifestTmp = path.join(input.backupDir, `${MANIFEST_FILE}.tmp`);
     writeDurably(manifestTmp, JSON.stringify(manifest, null, 2), 0o644, 'w');
     fs.renameSync(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
-    input.onPrepared?.(
-      targets.map((target, index) => ({
+    files = targets.map((target, index) => {
+      const content = target.change.mode === 'delete' ? null : (target.change.new_content ?? '');
+      return {
         path: target.relative,
+        mode: target.change.mode,
+        existedBefore: target.before !== null,
         beforeSha256: manifest[index]?.beforeSha256 ?? null,
-        afterSha256: target.change.mode === 'delete' ? null : sha256(target.change.new_content ?? ''),
-      })),
-    );
+        afterSha256: content === null ? null : sha256(content),
+        bytes: content === null ? 0 : Buffer.byteLength(content),
+      };
+    });
+    input.onPrepared?.(files.map(({ path: file, beforeSha256, afterSha256 }) => ({ path: file, beforeSha256, afterSha256 })));
 
     for (const target of targets) {
       current = target.relative;
@@ -160,17 +166,6 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     });
   }
 
-  const files: AppliedFile[] = targets.map((target) => {
-    const content = target.change.mode === 'delete' ? null : (target.change.new_content ?? '');
-    return {
-      path: target.relative,
-      mode: target.change.mode,
-      existedBefore: target.before !== null,
-      beforeSha256: target.before === null ? null : sha256(target.before),
-      afterSha256: content === null ? null : sha256(content),
-      bytes: content === null ? 0 : Buffer.byteLength(content),
-    };
-  });
   return { backupDir: input.backupDir, files, createdDirs: sortDeepestFirst(createdDirs) };
 }
 

@@ -1,5 +1,5 @@
 import type { LLMClient, LLMRequest, LLMResponse } from '../types.js';
-import { DEFAULT_MODEL } from './defaults.js';
+import { resolveConnection, resolveModel } from './defaults.js';
 import type { OpenAIClient, OpenAIClientOptions } from './openaiClient.js';
 
 /** What an `openai` SDK client looks like, without loading the SDK to find out. */
@@ -18,7 +18,8 @@ export class LazyOpenAIClient implements LLMClient {
 
   constructor(private readonly options: OpenAIClientOptions) {
     const env = options.env ?? process.env;
-    this.model = options.model ?? (env['AUTOPACK_MODEL']?.trim() || undefined) ?? DEFAULT_MODEL;
+    // Resolved now, so a missing key or a bad URL is refused before a run starts, not at its first call.
+    this.model = options.openai === undefined ? resolveConnection(options, env).model : resolveModel(options.model, env);
   }
 
   async complete(request: LLMRequest): Promise<LLMResponse> {

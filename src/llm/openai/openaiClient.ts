@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AutopackError } from '../../model/errors.js';
 import { formatZodError } from '../../model/formatZodError.js';
 import type { LLMAttempt, LLMClient, LLMRequest, LLMResponse, LLMUsage } from '../types.js';
-import { DEFAULT_MODEL, OPENAI_BASE_URL } from './defaults.js';
+import { OPENAI_BASE_URL, resolveConnection, resolveModel } from './defaults.js';
 import { classifyError, type ClassifiedFailure } from './classifyError.js';
 import { DEFAULT_TRANSIENT_RETRY, jitteredDelayMs, serverRequestedDelayMs, type TransientRetryPolicy } from './retryPolicy.js';
 
@@ -87,22 +87,16 @@ export class OpenAIClient implements LLMClient {
     if (!parsed.success) throw new AutopackError('INPUT_INVALID', `OpenAIClient options: ${formatZodError(parsed.error)}`);
     const o = parsed.data;
     const env = o.env ?? process.env;
-    this.model = o.model ?? nonEmpty(env['AUTOPACK_MODEL']) ?? DEFAULT_MODEL;
     if (o.openai !== undefined) {
+      this.model = resolveModel(o.model, env);
       this.sdk = o.openai;
       this.baseURL = o.openai.baseURL;
     } else {
-      this.baseURL = (o.baseURL ?? nonEmpty(env['OPENAI_BASE_URL']) ?? OPENAI_BASE_URL).replace(/\/+$/, '');
-      const apiKey = o.apiKey ?? nonEmpty(env['OPENAI_API_KEY']);
-      const official = this.baseURL === OPENAI_BASE_URL;
-      if (apiKey === undefined && official) {
-        throw new AutopackError(
-          'INPUT_INVALID',
-          'no API key for api.openai.com: set OPENAI_API_KEY (or name another variable with --api-key-env); for a local server pass --base-url, which needs no key',
-        );
-      }
+      const connection = resolveConnection(o, env);
+      this.model = connection.model;
+      this.baseURL = connection.baseURL;
       // Local servers ignore the key, but the SDK insists on one.
-      this.sdk = new OpenAI({ apiKey: apiKey ?? 'no-key', baseURL: this.baseURL, maxRetries: 0, timeout: o.timeoutMs });
+      this.sdk = new OpenAI({ apiKey: connection.apiKey ?? 'no-key', baseURL: this.baseURL, maxRetries: 0, timeout: o.timeoutMs });
     }
     this.timeoutMs = o.timeoutMs;
     this.retry = { ...DEFAULT_TRANSIENT_RETRY, ...o.retry };
@@ -232,8 +226,4 @@ function failureFields(failure: ClassifiedFailure): Pick<LLMAttempt, 'status' | 
     message: failure.message,
     ...(failure.status === undefined ? {} : { status: failure.status }),
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -15,5 +15,5 @@ const cli = path.join(root, 'dist', 'cli.js');
 const args = ['run', path.join(example, 'plan.yaml'), '--repo', scratch, '--llm', `replay:${path.join(example, 'recording.jsonl')}`];
 process.stderr.write(`scratch copy: ${scratch}\n$ autopack ${args.join(' ')}\n\n`);
 const run = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
-process.stderr.write(`\nInspect it: node dist/cli.js status --repo ${scratch}\n`);
+process.stderr.write(`\nLook at it: node dist/cli.js status --repo ${scratch}\n   or in a browser: node dist/cli.js inspect --repo ${scratch} --open\n`);
 process.exit(run.status ?? 1);

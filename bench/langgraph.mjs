@@ -60,13 +60,18 @@ export function phaseGraph(checkpointer, { loop = false, onPrompt = () => {} } =
     .compile({ checkpointer });
 }
 
-/** Per-phase overhead: one thread per phase, like one autopack phase machine per phase. */
-export async function peerOverhead(phases) {
+/** A scratch folder with an empty repository and a SQLite checkpointer. */
+function scratch() {
   const dir = tempDir();
   const repo = path.join(dir, 'repo');
   fs.mkdirSync(repo);
   const dbPath = path.join(dir, 'langgraph.db');
-  const checkpointer = SqliteSaver.fromConnString(dbPath);
+  return { dir, repo, dbPath, checkpointer: SqliteSaver.fromConnString(dbPath) };
+}
+
+/** Per-phase overhead: one thread per phase, like one autopack phase machine per phase. */
+export async function peerOverhead(phases) {
+  const { dir, repo, dbPath, checkpointer } = scratch();
   const graph = phaseGraph(checkpointer);
   const started = performance.now();
   for (let phase = 0; phase < phases; phase += 1) {
@@ -85,11 +90,7 @@ export async function peerOverhead(phases) {
  * log the resumed process starts from (comparable to autopack's ~10,000 events).
  */
 export async function peerCrashedThread(phases) {
-  const dir = tempDir();
-  const repo = path.join(dir, 'repo');
-  fs.mkdirSync(repo);
-  const dbPath = path.join(dir, 'langgraph.db');
-  const checkpointer = SqliteSaver.fromConnString(dbPath);
+  const { dir, repo, dbPath, checkpointer } = scratch();
   const graph = phaseGraph(checkpointer, {
     loop: true,
     onPrompt: (state) => {

@@ -16,7 +16,7 @@ import { LazyOpenAIClient, looksLikeOpenAISdk } from '../llm/openai/lazyOpenAICl
 import { DEFAULT_PRICES, PriceTableSchema, priceFor, type PriceTable } from '../llm/prices.js';
 import type { LLMClient } from '../llm/types.js';
 import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, type LlmSettings } from '../model/llmSettings.js';
-import { executeRun } from '../runtime/executeRun.js';
+import { executeRun, type ExecuteRunParams } from '../runtime/executeRun.js';
 import { createRunId } from '../runtime/runId.js';
 import { compatibleStart } from '../runtime/machineCompatibility.js';
 import { backupRootFor, readRunStart, runStartOf } from '../runtime/runStart.js';
@@ -248,16 +248,23 @@ export class PhaseExecutor {
       },
     };
     request.onRunStarted?.(runId);
+    return this.drive(start, {
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...(request.inspect === undefined ? {} : { inspect: request.inspect }),
+    });
+  }
+
+  /** Runs (or continues) a run in its repository, publishing each event, and returns its result. */
+  private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState'>) {
     const state = await executeRun({
       store: this.openStore(),
       start,
       llmClient: this.llmClient,
-      repoRoot: this.repoRoot,
-      backupRoot: backupRootFor(this.repoRoot, runId),
+      repoRoot: start.repoRoot,
+      backupRoot: backupRootFor(start.repoRoot, start.runId),
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
-      ...(request.signal === undefined ? {} : { signal: request.signal }),
-      ...(request.inspect === undefined ? {} : { inspect: request.inspect }),
+      ...extra,
     });
     return toOrchestrationResult(state);
   }
@@ -279,20 +286,12 @@ export class PhaseExecutor {
     const lastBudget = store.lastOfType(runId, 'run.resumed')?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
     const continued: RunStartedData = { ...start, options: { ...start.options, llm: { ...start.options.llm, budget } } };
-    const finalState = await executeRun({
-      store,
-      start: continued,
+    return this.drive(continued, {
       history,
       historyIsTail: read.state === null,
       ...(read.state === null ? {} : { historyState: read.state }),
-      llmClient: this.llmClient,
-      repoRoot: start.repoRoot,
-      backupRoot: backupRootFor(start.repoRoot, runId),
-      clock: this.clock,
-      onEvent: (event) => this.subject.next(event),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    return toOrchestrationResult(finalState);
   }
 
   /**

@@ -11,6 +11,11 @@ export interface RunCommandCheckOptions {
 }
 
 const KILL_GRACE_MS = 2_000;
+/**
+ * How long after the shell exits its output may still arrive. The pipes close at once unless something
+ * the check started in the background holds them; that orphan is not waited for.
+ */
+const DRAIN_MS = 200;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -21,8 +26,10 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
- * Runs one health-check command through /bin/sh in its own process group, so a timeout or an abort
- * kills everything it started (test runners spawn workers), not just the shell.
+ * Runs one health-check command through /bin/sh in its own process group. The shell's exit decides the
+ * result (a check that starts a server in the background and exits 0 passes); then, as on a timeout or an
+ * abort, the whole group is ended (SIGTERM, SIGKILL after a grace), so nothing the check started outlives
+ * it. Output is collected until the pipes close or, when an orphan holds them, for a short drain.
  */
 export function runCommandCheck(spec: HealthCheckSpec, options: RunCommandCheckOptions): Promise<HealthCheckResult> {
   const timeoutMs = spec.timeoutMs ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS;
@@ -42,25 +49,35 @@ export function runCommandCheck(spec: HealthCheckSpec, options: RunCommandCheckO
     });
     let timedOut = false;
     let aborted = false;
+    let settled = false;
     let escalation: NodeJS.Timeout | undefined;
-    const stop = (reason: 'timeout' | 'abort') => {
-      if (child.pid === undefined) return;
-      if (reason === 'timeout') timedOut = true;
-      else aborted = true;
-      killGroup(child.pid, 'SIGTERM');
+    let drain: NodeJS.Timeout | undefined;
+    const endGroup = () => {
+      if (child.pid === undefined || escalation !== undefined) return;
       const pid = child.pid;
+      killGroup(pid, 'SIGTERM');
       escalation = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
       escalation.unref();
+    };
+    const stop = (reason: 'timeout' | 'abort') => {
+      if (reason === 'timeout') timedOut = true;
+      else aborted = true;
+      endGroup();
     };
     const timer = setTimeout(() => stop('timeout'), timeoutMs);
     const onAbort = () => stop('abort');
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    const detach = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
 
     child.stdout.on('data', (chunk: Buffer) => tail.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => tail.push(chunk));
     child.on('error', (error) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      if (settled) return;
+      settled = true;
+      detach();
       resolve({
         name: spec.name,
         passed: false,
@@ -70,12 +87,16 @@ export function runCommandCheck(spec: HealthCheckSpec, options: RunCommandCheckO
         timed_out: false,
       });
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      // Whatever the shell left behind in its group goes too.
-      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
-      if (escalation !== undefined) clearTimeout(escalation);
+
+    let exitCode: number | null = null;
+    let duration = 0;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (drain !== undefined) clearTimeout(drain);
+      // An orphan outside the group (or one ignoring SIGTERM) may still hold the pipes: stop reading them.
+      child.stdout.destroy();
+      child.stderr.destroy();
       if (aborted) {
         reject(new AutopackError('ABORTED', `health check "${spec.name}" was cancelled`));
         return;
@@ -83,12 +104,23 @@ export function runCommandCheck(spec: HealthCheckSpec, options: RunCommandCheckO
       const output = tail.toString();
       resolve({
         name: spec.name,
-        passed: !timedOut && code === 0,
-        exit_code: timedOut ? null : code,
-        duration: seconds(),
+        passed: !timedOut && exitCode === 0,
+        exit_code: timedOut ? null : exitCode,
+        duration,
         output_tail: timedOut ? `${output}${output.endsWith('\n') || output === '' ? '' : '\n'}timed out after ${timeoutMs} ms; the process group was killed` : output,
         timed_out: timedOut,
       });
+    };
+    child.on('exit', (code) => {
+      exitCode = code;
+      duration = seconds();
+      detach();
+      // Whatever the shell left behind in its group goes too.
+      endGroup();
+      // The shell's own last output can still be in the pipe: wait for the pipes to close, or for the drain,
+      // and then for one more poll of the event loop so data already readable is read before settling.
+      drain = setTimeout(() => setImmediate(settle), DRAIN_MS);
     });
+    child.on('close', settle);
   });
 }

@@ -54,6 +54,37 @@ describe('runCommandCheck (real processes)', () => {
     expect(alive(grandchild)).toBe(false);
   });
 
+  it('passes on exit 0 without waiting for a background child that holds its output, and ends that child', async () => {
+    const started = performance.now();
+    const result = await runCommandCheck({ name: 'server', command: 'sleep 6 & echo $!; echo started; exit 0', timeoutMs: 3_000 }, { cwd: tempDir() });
+    expect(result).toMatchObject({ passed: true, exit_code: 0, timed_out: false });
+    expect(performance.now() - started).toBeLessThan(2_500);
+    expect(result.output_tail).toContain('started');
+    const background = Number(result.output_tail.split('\n')[0]);
+    for (let i = 0; i < 50 && alive(background); i += 1) await sleep(20);
+    expect(alive(background)).toBe(false);
+  });
+
+  it('fails with the exit code, not a timeout, when the shell exits nonzero leaving a background child', async () => {
+    const result = await runCommandCheck({ name: 'server', command: 'sleep 6 & echo $!; echo "port in use" >&2; exit 4', timeoutMs: 3_000 }, { cwd: tempDir() });
+    expect(result).toMatchObject({ passed: false, exit_code: 4, timed_out: false });
+    expect(result.output_tail).toContain('port in use');
+    const background = Number(result.output_tail.split('\n')[0]);
+    for (let i = 0; i < 50 && alive(background); i += 1) await sleep(20);
+    expect(alive(background)).toBe(false);
+  });
+
+  it('does not wait for a background child that ignores SIGTERM, and kills it after the grace', async () => {
+    const started = performance.now();
+    const result = await runCommandCheck({ name: 'stubborn', command: "(trap '' TERM; exec sleep 8) & echo $!; echo started", timeoutMs: 5_000 }, { cwd: tempDir() });
+    expect(result).toMatchObject({ passed: true, exit_code: 0, timed_out: false });
+    // Resolved before the SIGKILL that follows the grace: nothing waited on the orphan's pipes.
+    expect(performance.now() - started).toBeLessThan(1_900);
+    const background = Number(result.output_tail.split('\n')[0]);
+    for (let i = 0; i < 200 && alive(background); i += 1) await sleep(25);
+    expect(alive(background)).toBe(false);
+  });
+
   it('is cancelled by its signal', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);

@@ -25,7 +25,7 @@ export interface RunCliOptions {
   onStderr?: (stderr: string, child: ChildProcess) => void;
 }
 
-/** Runs the built CLI as a real child process (`npm test` builds dist/ first). */
+/** Runs the built CLI as a real child process (vitest's global setup rebuilds dist/ when src/ is newer). */
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {

@@ -16,6 +16,7 @@ export function fromApplyChanges(deps: ApplyChangesDeps) {
     name: 'applyChanges',
     failureCode: 'APPLY_FAILED',
     retryable: true,
+    writes: true,
     run: (input) =>
       applyChangeSet({
         repoRoot: deps.repoRoot,

@@ -12,6 +12,11 @@ export interface EffectRuntime {
    * is returned instead of running it again; undefined once the log is used up and effects run for real.
    */
   recorded?: (effect: PhaseEffectName) => Promise<EffectOutcome<unknown>> | undefined;
+  /**
+   * Asked right before an effect that writes to the repository runs: false when this process may no
+   * longer write (its lease on the run is gone), and the run is being stopped.
+   */
+  mayWrite?: () => boolean;
 }
 
 export interface EffectDefinition<I, O> {
@@ -20,6 +25,8 @@ export interface EffectDefinition<I, O> {
   failureCode: ErrorCode;
   /** Whether such failures are worth another attempt. */
   retryable: boolean;
+  /** Writes to the repository: runs only while the run's lease is held (`EffectRuntime.mayWrite`). */
+  writes?: boolean;
   run: (input: I, signal: AbortSignal) => Promise<O>;
 }
 
@@ -51,6 +58,9 @@ export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefin
     const combined = runtime.runSignal === undefined ? signal : AbortSignal.any([signal, runtime.runSignal]);
     try {
       if (combined.aborted) throw new AutopackError('ABORTED', 'the run was cancelled');
+      if (definition.writes === true && runtime.mayWrite?.() === false) {
+        throw new AutopackError('RUN_LOCKED', `${definition.name}: this process no longer holds the run's lease; nothing was written`);
+      }
       const value = await definition.run(input, combined);
       return { ok: true, value, at: runtime.clock() };
     } catch (error) {

@@ -7,6 +7,7 @@ export function fromRollbackChanges(deps: EffectRuntime & { repoRoot: string }) 
     name: 'rollbackChanges',
     failureCode: 'ROLLBACK_FAILED',
     retryable: false,
+    writes: true,
     run: (input) => rollbackChangeSet({ repoRoot: deps.repoRoot, applied: input.applied }),
   });
 }

@@ -131,10 +131,8 @@ function logTail(store: EventStore, runId: string, dbPath: string): ReadLog {
   // Without the orchestrator's counts in it (an older log), the tail alone cannot say what came before.
   if (lastFinished?.type !== 'phase.finished' || lastFinished.data.succeeded === undefined) return wholeLog(store.read(runId));
   if (lastFinished.data.nextPhaseIndex === null) return { events: [first], state: null, finished: true };
-  // The next phase's start is logged just before the phase.finished that scheduled it.
-  const nextStarted = store.lastOfType(runId, 'phase.started');
-  const from = Math.min(lastFinished.seq, nextStarted?.seq ?? lastFinished.seq);
-  return { events: [first, ...store.read(runId, { from: Math.max(2, from) })], state: null, finished: false };
+  // The next phase's start, and all it did, are logged after the phase.finished that scheduled it.
+  return { events: [first, ...store.read(runId, { from: Math.max(2, lastFinished.seq) })], state: null, finished: false };
 }
 
 

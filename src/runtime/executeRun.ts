@@ -1,28 +1,22 @@
-import { createActor, toPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
-import { createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
-import {
-  orchestratorMachine,
-  phaseMachine,
-  type EffectOutcome,
-  type InterruptReason,
-  type LoggedLlmAttempt,
-  type PhaseEffectName,
-  type PhaseMachineInput,
-} from '../machines/index.js';
-import type { EventStore } from '../store/eventStore.js';
-import type { RunStartedData, StoredRunEvent } from '../store/events.js';
-import { evolveRunStateInPlace, foldRunState, initialRunState, runTotals, type RunState } from '../store/runState.js';
 import os from 'node:os';
+import { createActor, toPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
+import { orchestratorMachine, phaseMachine, type InterruptReason, type LoggedLlmAttempt, type PhaseMachineInput } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
-import { crashAfterEvent } from './crashPoint.js';
-import { effectOfEvent } from './effectEvents.js';
-import { holdLease } from './lease.js';
+import type { EventStore } from '../store/eventStore.js';
+import type { NewRunEvent, RunStartedData, StoredRunEvent } from '../store/events.js';
+import type { RunState } from '../store/runState.js';
 import type { PreparedFile } from '../workspace/index.js';
+import { crashAfterEvent } from './crashPoint.js';
+import { holdLease } from './lease.js';
 import { createRecorder } from './recorder.js';
 import { replayPlan } from './replayPlan.js';
+import { createReplaySource } from './replaySource.js';
+import { createRunControl } from './runControl.js';
+import { createRunStateTracker } from './runStateTracker.js';
 
 export interface ExecuteRunParams
-  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared'> {
+  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared' | 'mayWrite'> {
   store: EventStore;
   start: RunStartedData;
   /** Aborting it interrupts the run: logged as `run.interrupted`, resumable, no phase failed by it. */
@@ -74,116 +68,70 @@ function orchestratorState(snapshot: SnapshotFrom<typeof orchestratorMachine>): 
 /**
  * The composition root of a run: provides the effects to the pure machines, records every transition,
  * and returns the run's state as folded from its log. The run's lease is held throughout, so no other
- * process can drive the same run meanwhile.
+ * process can drive the same run meanwhile, and checked again right before each effect that writes.
  */
 export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
-  if (params.verifyOnly === true) return drive(params, () => {});
-  let onLost = () => {};
-  const lease = holdLease(params.store, params.start.runId, params.clock, () => onLost());
+  if (params.verifyOnly === true) return drive(params, null);
+  let onLost: (error: AutopackError) => void = () => {};
+  const lease = holdLease(params.store, params.start.runId, params.clock, (error) => onLost(error));
   try {
-    return await drive(params, (handler) => {
-      onLost = handler;
+    return await drive(params, {
+      mayWrite: () => lease.confirm(),
+      onLost: (handler) => {
+        onLost = handler;
+      },
     });
   } finally {
     lease.release();
   }
 }
 
-async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void) => void): Promise<RunState> {
+interface LeaseHooks {
+  mayWrite: () => boolean;
+  onLost: (handler: (error: AutopackError) => void) => void;
+}
+
+/** Marks where a process took the run up again; nothing when the run is new or only verified. */
+function appendResumed(params: ExecuteRunParams, history: readonly StoredRunEvent[]): StoredRunEvent | undefined {
+  const last = history.at(-1);
+  if (last === undefined || params.verifyOnly === true) return undefined;
+  const data = { fromSeq: last.seq, pid: process.pid, host: os.hostname(), budget: params.start.options.llm.budget };
+  const [resumed] = params.store.append(
+    params.start.runId,
+    [{ type: 'run.resumed', actor: 'orchestrator', source: null, target: null, data, at: params.clock() }],
+    { expectedVersion: last.seq },
+  );
+  return resumed;
+}
+
+async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promise<RunState> {
   const { store, start } = params;
   const runId = start.runId;
-  const internal = new AbortController();
   const history = params.history ?? [];
   const verifyOnly = params.verifyOnly === true;
   const plan = replayPlan(history, verifyOnly);
-  const loggedOutcomes = plan.outcomes;
-  const loggedTransitions = plan.transitions;
-  onLeaseLost(() => fail(new AutopackError('RUN_LOCKED', `run ${runId}: another process took over this run's lease; this one stops`)));
-
-  let failure: unknown = null;
-  let resolveStopped = () => {};
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
-  });
-  /** Ends the run at once without a trace in the log (the log stays as it was, so the run stays resumable). */
-  function fail(error: unknown): void {
-    failure ??= error;
-    stopRequested = true;
-    actor.stop();
-    internal.abort();
-    resolveStopped();
-  }
-  const never = new Promise<never>(() => {});
-  const recorded = (effect: PhaseEffectName) => {
-    const next = loggedOutcomes[0];
-    if (next === undefined) {
-      if (!verifyOnly) return undefined;
-      resolveStopped();
-      return never;
-    }
-    if (effectOfEvent(next.type) !== effect) {
-      fail(
-        new AutopackError(
-          'RESUME_DIVERGED',
-          `run ${runId}: event ${next.seq} of the log records the outcome of ${effectOfEvent(next.type) ?? next.type}, but re-running the machines over the log starts ${effect}; the log does not match these machine definitions`,
-        ),
-      );
-      return never;
-    }
-    loggedOutcomes.shift();
-    return Promise.resolve((next.data as { outcome: EffectOutcome<unknown> }).outcome);
-  };
-
-  const appendedBeforeStart: StoredRunEvent[] = [];
-  if (history.length > 0 && !verifyOnly) {
-    const last = history[history.length - 1] as StoredRunEvent;
-    const [resumed] = store.append(
-      runId,
-      [
-        {
-          type: 'run.resumed',
-          actor: 'orchestrator',
-          source: null,
-          target: null,
-          data: { fromSeq: last.seq, pid: process.pid, host: os.hostname(), budget: start.options.llm.budget },
-          at: params.clock(),
-        },
-      ],
-      { expectedVersion: last.seq },
-    );
-    if (resumed !== undefined) {
-      appendedBeforeStart.push(resumed);
-      params.onEvent?.(resumed);
-      crashAfterEvent(resumed.seq);
-    }
-  }
-
-  // The run's state, folded on as events are appended, so the result needs no second read of the log.
-  // From a tail, the whole log is folded before the first effect only when a budget needs the tokens
-  // spent so far; otherwise once the run is over, for its result.
-  const tailOnly = params.historyIsTail === true;
   const { maxTotalTokens, maxCostUsd } = start.options.llm.budget;
-  const needsTotalsNow = maxTotalTokens !== undefined || maxCostUsd !== undefined;
-  let state: RunState | null = tailOnly
-    ? needsTotalsNow
-      ? store.aggregate(runId, evolveRunStateInPlace, initialRunState())
-      : null
-    : (params.historyState ?? foldRunState(history));
-  if (state !== null && !tailOnly) for (const event of appendedBeforeStart) state = evolveRunStateInPlace(state, event);
-  // What the log says was spent already (non-zero when continuing a run), kept current as attempts land.
-  const spent = (() => {
-    const totals = state === null ? { tokens: 0, costUsd: 0 } : runTotals(state);
-    return { tokens: totals.tokens, costUsd: totals.costUsd };
-  })();
+
+  let actor: Actor<typeof orchestratorMachine> | null = null;
+  const control = createRunControl(() => actor?.stop());
+  lease?.onLost((error) => control.fail(error));
+  const replay = createReplaySource(runId, plan.outcomes, { verifyOnly, onCaughtUp: control.caughtUp, onDiverged: control.fail });
+  const tracker = createRunStateTracker({
+    store,
+    runId,
+    history,
+    ...(params.historyState === undefined ? {} : { historyState: params.historyState }),
+    historyIsTail: params.historyIsTail === true,
+    needsTotalsNow: maxTotalTokens !== undefined || maxCostUsd !== undefined,
+  });
   const onAppended = (event: StoredRunEvent) => {
-    if (state !== null) state = evolveRunStateInPlace(state, event);
-    if (event.type === 'llm.attempted') {
-      spent.tokens += event.data.call.usage.promptTokens + event.data.call.usage.completionTokens;
-      spent.costUsd += event.data.call.costUsd ?? 0;
-    }
+    tracker.add(event);
     params.onEvent?.(event);
     crashAfterEvent(event.seq);
   };
+  const resumed = appendResumed(params, history);
+  if (resumed !== undefined) onAppended(resumed);
+
   const recorder = createRecorder(
     {
       store,
@@ -191,59 +139,42 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
       start,
       clock: params.clock,
       onAppended,
-      ...(history.length === 0 ? {} : { replay: { transitions: loggedTransitions, verifyOnly, onCaughtUp: resolveStopped } }),
+      ...(history.length === 0 ? {} : { replay: { transitions: plan.transitions, verifyOnly, onCaughtUp: control.caughtUp } }),
     },
-    (error) => fail(error),
+    control.fail,
   );
-
-  let stopRequested = false;
+  /** Appends what the runtime observed (not a machine transition), unless the run is stopping. */
+  const note = (event: NewRunEvent) => {
+    if (!control.stopping) recorder.note(event);
+  };
   const interrupt = (reason: InterruptReason, message: string) => {
-    if (stopRequested || actor.getSnapshot().status !== 'active') return;
-    stopRequested = true;
+    if (actor?.getSnapshot().status !== 'active' || !control.beginStop()) return;
     const snapshot = actor.getSnapshot();
     const state = orchestratorState(snapshot);
     const phaseIndex = state === 'running_phase' ? snapshot.context.currentIndex : null;
     recorder.note({ type: 'run.interrupted', actor: 'orchestrator', source: state, target: state, data: { reason, message, phaseIndex }, at: params.clock() });
-    // Stopped before the effects are aborted, so what they do on abort never reaches a machine or the log.
-    actor.stop();
-    internal.abort();
-    resolveStopped();
+    control.finishStop();
   };
   // After an interruption the log ends with `run.interrupted`: the cancelled attempt is not recorded.
-  const onLlmAttempt = (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) => {
-    if (stopRequested) return;
-    recorder.note({
-      type: 'llm.attempted',
-      actor: `phase-${phaseIndex}`,
-      source: 'prompting',
-      target: 'prompting',
-      data: { phaseIndex, attempt, call },
-      at: params.clock(),
-    });
-  };
-
-  const onApplyPrepared = (phaseIndex: number, attempt: number, files: PreparedFile[]) => {
-    if (stopRequested) return;
-    recorder.note({ type: 'changes.prepared', actor: `phase-${phaseIndex}`, source: 'applying', target: 'applying', data: { phaseIndex, attempt, files }, at: params.clock() });
-  };
+  const onLlmAttempt = (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) =>
+    note({ type: 'llm.attempted', actor: `phase-${phaseIndex}`, source: 'prompting', target: 'prompting', data: { phaseIndex, attempt, call }, at: params.clock() });
+  const onApplyPrepared = (phaseIndex: number, attempt: number, files: PreparedFile[]) =>
+    note({ type: 'changes.prepared', actor: `phase-${phaseIndex}`, source: 'applying', target: 'applying', data: { phaseIndex, attempt, files }, at: params.clock() });
 
   const effects = createPhaseEffects({
     ...params,
-    runSignal: internal.signal,
+    runSignal: control.signal,
     llm: start.options.llm,
-    spent: () => ({ ...spent }),
+    spent: tracker.spent,
     onLlmAttempt,
     onApplyPrepared,
     interrupt,
-    recorded,
+    recorded: replay.recorded,
+    ...(lease === null ? {} : { mayWrite: lease.mayWrite }),
   });
   const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }) } });
-  const actor = createActor(machine, {
-    input: {
-      phases: phaseInputs(start),
-      stopOnFailure: start.options.stopOnFailure,
-      ...(plan.resumeAt === undefined ? {} : { resumeAt: plan.resumeAt }),
-    },
+  const running = createActor(machine, {
+    input: { phases: phaseInputs(start), stopOnFailure: start.options.stopOnFailure, ...(plan.resumeAt === undefined ? {} : { resumeAt: plan.resumeAt }) },
     inspect:
       params.inspect === undefined
         ? recorder.inspect
@@ -252,27 +183,39 @@ async function drive(params: ExecuteRunParams, onLeaseLost: (handler: () => void
             params.inspect?.(event);
           },
   });
+  actor = running;
+  await runUntilDone(running, control.stopped, params.signal, () => interrupt('signal', interruptMessage(params.signal as AbortSignal)));
+  if (control.failure !== null) throw control.failure;
+  if (verifyOnly) {
+    const next = plan.transitions[0] ?? replay.leftover();
+    if (next !== undefined) {
+      throw new AutopackError(
+        'RESUME_DIVERGED',
+        `run ${runId}: re-running the machines over the log stopped before event ${next.seq} (${next.type}); the log does not match these machine definitions`,
+      );
+    }
+  }
+  return tracker.result();
+}
+
+/** Starts the orchestrator and waits until it is done or the run stops early; a caller's abort interrupts it. */
+async function runUntilDone(
+  actor: Actor<typeof orchestratorMachine>,
+  stopped: Promise<void>,
+  signal: AbortSignal | undefined,
+  onAbort: () => void,
+): Promise<void> {
   const finished = toPromise(actor);
   // A stopped actor's promise may settle late or never; the race below is what the run waits on.
   finished.catch(() => {});
-  const onAbort = () => interrupt('signal', interruptMessage(params.signal as AbortSignal));
   actor.start();
   actor.send({ type: 'run.begin' });
-  if (params.signal?.aborted === true) onAbort();
-  else params.signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await Promise.race([finished, stopped]);
   } finally {
-    params.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     actor.stop();
   }
-  if (failure !== null) throw failure;
-  if (verifyOnly && (loggedTransitions.length > 0 || loggedOutcomes.length > 0)) {
-    const next = loggedTransitions[0] ?? loggedOutcomes[0];
-    throw new AutopackError(
-      'RESUME_DIVERGED',
-      `run ${runId}: re-running the machines over the log stopped before event ${next?.seq} (${next?.type}); the log does not match these machine definitions`,
-    );
-  }
-  return state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState());
 }

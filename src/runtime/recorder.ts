@@ -113,7 +113,34 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     }
   }
 
+  /** Each actor by its session id, to find a child's parent. */
+  const actors = new Map<string, AnyActorRef>();
+  /** A parent's snapshot recorded early, before its children's first transitions: its own notice is skipped. */
+  const recordedEarly = new Map<string, unknown>();
+
+  /**
+   * XState starts the children a transition spawns before it tells the parent's observers of that
+   * transition, so a child's first snapshot arrives before its parent's. The log keeps the order things
+   * happened in: the parent's transition (e.g. the `phase.finished` that schedules the next phase) first.
+   */
+  function recordParentFirst(actorRef: AnyActorRef): void {
+    const parent = actorRef._parent;
+    if (parent === undefined || !actors.has(parent.sessionId)) return;
+    const parentKey = parent.sessionId;
+    if ((pending.get(parentKey)?.length ?? 0) === 0) return;
+    const parentSnapshot = parent.getSnapshot() as unknown;
+    if (previous.get(parentKey) === parentSnapshot || recordedEarly.get(parentKey) === parentSnapshot) return;
+    recordedEarly.set(parentKey, parentSnapshot);
+    record(parentKey, parentSnapshot);
+  }
+
   function record(actorKey: string, snapshot: unknown): void {
+    if (recordedEarly.has(actorKey) && recordedEarly.get(actorKey) === snapshot && previous.get(actorKey) === snapshot) {
+      recordedEarly.delete(actorKey);
+      return;
+    }
+    const actorRef = actors.get(actorKey);
+    if (actorRef !== undefined) recordParentFirst(actorRef);
     const event = pending.get(actorKey)?.shift();
     if (!isMachineSnapshot(snapshot) || event === undefined || failure !== null) return;
     if (snapshot.status === 'done') pending.delete(actorKey);
@@ -155,6 +182,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     if (inspectionEvent.type === '@xstate.actor') {
       const actorRef = inspectionEvent.actorRef as AnyActorRef;
       const key = actorRef.sessionId;
+      actors.set(key, actorRef);
       actorRef.subscribe({ next: (snapshot) => record(key, snapshot), error: () => {} });
     } else if (inspectionEvent.type === '@xstate.event') {
       const key = (inspectionEvent.actorRef as AnyActorRef).sessionId;

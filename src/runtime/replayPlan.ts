@@ -28,12 +28,12 @@ export function replayPlan(history: readonly StoredRunEvent[], fromStart: boolea
   const finished = history.filter((e) => e.type === 'phase.finished');
   const succeeded = lastFinished.data.succeeded ?? finished.filter((e) => e.type === 'phase.finished' && e.data.success).length;
   const failed = lastFinished.data.failed ?? finished.length - succeeded;
-  const started = full.transitions.findIndex((e) => e.type === 'phase.started' && e.data.phaseIndex === next);
+  // The phase.finished that scheduled the next phase is logged just before that phase's start.
+  const from = full.transitions.indexOf(lastFinished);
   const first = full.transitions[0];
-  if (started < 0 || first === undefined) return full;
-  const transitions = full.transitions.slice(started).map((e): StoredRunEvent =>
-    e === lastFinished ? { ...e, type: 'run.begun', source: 'starting', target: 'running_phase', data: { phaseIndex: next } } : e,
-  );
+  if (from < 0 || first === undefined) return full;
+  const begun: StoredRunEvent = { ...lastFinished, type: 'run.begun', source: 'starting', target: 'running_phase', data: { phaseIndex: next } };
+  const transitions = [begun, ...full.transitions.slice(from + 1)];
   return {
     resumeAt: { currentIndex: next, succeeded, failed },
     outcomes: full.outcomes.filter((e) => 'phaseIndex' in e.data && (e.data.phaseIndex ?? -1) >= next),

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crashModel, writeScenario } from '../support/crashScenario.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fakeOpenAIServer.js';
+import { readTree } from '../support/repoFixture.js';
 import { runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
 
@@ -43,7 +44,7 @@ describe('resume, replay, state, runs and log --follow (child processes)', () =>
     await firstRun;
     const takeover = await runCli(['resume', runId, '--repo', repo]);
     expect(takeover.code, takeover.stderr).toBe(0);
-    expect(takeover.stdout).toMatch(/succeeded: 2\/2/);
+    expect(takeover.stdout).toMatch(/succeeded: 4\/4/);
   });
 
   it('follows a live run, replays and verifies it, and travels back to any event', async () => {
@@ -74,6 +75,8 @@ describe('resume, replay, state, runs and log --follow (child processes)', () =>
       phases: [
         { actor: 'phase-0', state: 'retrying', status: 'running', attempt: 1 },
         { actor: 'phase-1', state: null, status: 'pending' },
+        { actor: 'phase-2', state: null, status: 'pending' },
+        { actor: 'phase-3', state: null, status: 'pending' },
       ],
     });
     const end = await runCli(['state', runId, '--repo', repo]);
@@ -106,6 +109,35 @@ describe('resume, replay, state, runs and log --follow (child processes)', () =>
     const status = await runCli(['status', runId, '--repo', repo]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/stalled .*\n.*\n\s+no process is driving it/);
+  });
+
+  it('refuses to resume or verify a log whose transitions do not follow from the machines', async () => {
+    server = await startFakeOpenAI(crashModel);
+    // Where the third phase's answer is validated, in an uninterrupted run of the plan.
+    const clean = writeScenario(tempDir());
+    expect((await runCli(['run', clean.plan, '--repo', clean.repo, '--base-url', server.baseURL])).code).toBe(0);
+    const cleanDb = new Database(path.join(clean.repo, '.autonomous_runs', 'autopack.db'), { readonly: true });
+    const validated = cleanDb.prepare("SELECT seq FROM events WHERE type = 'changes.validated' AND actor = 'phase-2'").get() as { seq: number };
+    cleanDb.close();
+
+    const { repo, plan } = writeScenario(tempDir());
+    const crashed = await runCli(['run', plan, '--repo', repo, '--base-url', server.baseURL], { env: { AUTOPACK_CRASH_AT: `event:${validated.seq}` } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const runId = await lastRunId(repo);
+    // The phase in progress, which a resume re-runs: its parse is logged as going straight to applying.
+    const db = new Database(path.join(repo, '.autonomous_runs', 'autopack.db'));
+    const tampered = db.prepare("UPDATE events SET target = 'applying' WHERE stream = ? AND actor = 'phase-2' AND type = 'response.parsed'").run(runId);
+    db.close();
+    expect(tampered.changes).toBe(1);
+    const before = readTree(repo);
+
+    const resume = await runCli(['resume', runId, '--repo', repo]);
+    expect(resume.code).toBe(4);
+    expect(resume.stderr).toMatch(/response\.parsed \(phase-2: parsing → applying\), but re-running the machines over the log gives response\.parsed \(phase-2: parsing → validating\)/);
+    expect(readTree(repo)).toEqual(before);
+    const verify = await runCli(['replay', runId, '--repo', repo, '--verify']);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/verification failed: .*response\.parsed \(phase-2: parsing → applying\)/);
   });
 
   it('says what to do when there is nothing to resume', async () => {

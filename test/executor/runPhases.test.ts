@@ -142,7 +142,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     const store = createSqliteEventStore(executor.dbPath, { readonly: true });
     expect(seen.map((e) => e.seq)).toEqual(store.read(result.run_id).map((e) => e.seq));
     expect(seen.map((e) => e.type)).toEqual([
-      'run.started', 'phase.started', 'run.begun', 'llm.attempted', 'llm.completed', 'response.parsed', 'changes.validated', 'changes.prepared',
+      'run.started', 'run.begun', 'phase.started', 'llm.attempted', 'llm.completed', 'response.parsed', 'changes.validated', 'changes.prepared',
       'changes.applied', 'health.checked', 'phase.finished',
     ]);
     store.close();

@@ -7,6 +7,8 @@ export const cliPath = path.join(projectRoot, 'dist', 'cli.js');
 
 export interface CliRun {
   code: number | null;
+  /** The signal that ended the process (e.g. SIGKILL), or null when it exited. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -41,6 +43,6 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
       options.onStderr?.(stderr, child);
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

@@ -87,13 +87,23 @@ function snapshotAtKill(repo: string, log: StoredRunEvent[]): AtKill {
   return { lastSeq: log.at(-1)?.seq ?? 0, identity: identities(repo), callOpen: attempted.size > 0, answered };
 }
 
-/** Files an event after `seq` says the run wrote: an apply prepared, or a rollback restored. */
+const attemptKey = (data: { phaseIndex: number; attempt: number }) => `${data.phaseIndex}/${data.attempt}`;
+
+/**
+ * Files the run had reason to write after the kill: those of an apply not yet logged as done (it is
+ * undone and done again), and those a rollback not yet logged restored. An apply or rollback the log
+ * already showed done is not among them: writing its files again is the bug this looks for.
+ */
 function writtenAfter(log: readonly StoredRunEvent[], seq: number): Set<string> {
+  const doneBefore = (type: StoredRunEvent['type']) =>
+    new Set(log.filter((e) => e.seq <= seq && e.type === type).map((e) => attemptKey(e.data as { phaseIndex: number; attempt: number })));
+  const appliedBefore = doneBefore('changes.applied');
+  const rolledBackBefore = doneBefore('changes.rolled_back');
   const written = new Set<string>();
   for (const event of log) {
     if (event.seq <= seq) continue;
-    if (event.type === 'changes.prepared') for (const file of event.data.files) written.add(file.path);
-    if (event.type === 'changes.rolled_back' && event.data.outcome.ok) for (const file of event.data.outcome.value.restored) written.add(file);
+    if (event.type === 'changes.prepared' && !appliedBefore.has(attemptKey(event.data))) for (const file of event.data.files) written.add(file.path);
+    if (event.type === 'changes.rolled_back' && event.data.outcome.ok && !rolledBackBefore.has(attemptKey(event.data))) for (const file of event.data.outcome.value.restored) written.add(file);
   }
   return written;
 }

@@ -4,12 +4,12 @@ import {
   PhaseExecutor,
   PhaseOrchestrator,
   createSqliteEventStore,
-  foldRunState,
   toOrchestrationResult,
   type LLMClient,
   type LLMRequest,
   type PhaseSpec,
 } from '../../src/index.js';
+import { verifyRun } from '../../src/runtime/verifyRun.js';
 import { ATTEMPT_OUTCOMES, type AttemptOutcome } from '../support/phaseDriver.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
 import { useTempDirs } from '../support/tempDir.js';
@@ -58,7 +58,7 @@ const spec = (index: number): PhaseSpec => ({
 });
 
 describe('live run vs replayed log (property, real SQLite, real files, real health checks)', () => {
-  it('counts add up, bounds hold, and the fold of the log equals the live result', async () => {
+  it('counts, tokens and status follow from the outcomes alone, and the machines re-run over the log reproduce it', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 2 }),
@@ -96,9 +96,19 @@ describe('live run vs replayed log (property, real SQLite, real files, real heal
           expect(tree['file.txt']).toBe('a file, not a directory\n');
           expect(tree['out.txt']).toBe(expected.some((e) => e.success) ? 'ok' : undefined);
 
+          // Tokens, from the script alone: call k reports 11k tokens, unless it failed before answering.
+          const script = perPhase.flatMap((outcomes, i) => outcomes.slice(0, expected[i]?.attempts ?? 0));
+          const tokens = script.reduce((sum, outcome, k) => sum + (outcome === 'llm_error' ? 0 : 11 * (k + 1)), 0);
+          expect(result.total_tokens).toBe(tokens);
+          expect(result.status).toBe(expected.every((e) => e.success) ? 'succeeded' : 'failed');
+
+          // The machines, re-run over the log with no effect, reproduce every logged transition, and the
+          // state they end in is the one computed above from the outcomes alone.
           const store = createSqliteEventStore(executor.dbPath, { readonly: true });
           try {
-            expect(toOrchestrationResult(foldRunState(store.read(result.run_id)))).toEqual(result);
+            const replayed = toOrchestrationResult(await verifyRun(store, result.run_id));
+            expect(replayed.phase_results.map((p) => ({ success: p.success, attempts: p.retry_count + 1 }))).toEqual(expected);
+            expect(replayed.total_tokens).toBe(tokens);
           } finally {
             store.close();
             executor.close();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ChangeModeSchema, type ChangeMode } from '../model/fileChange.js';
 import type { ValidationResult } from '../model/results.js';
+import { pathTextProblem } from './changePath.js';
 import { isMassDeletion, linesKept } from './massDeletion.js';
 import { findElisionPlaceholder } from './placeholders.js';
 import { matchingProtectedPath, normalizeRepoPath } from './protectedPaths.js';
@@ -27,20 +28,6 @@ function lstatOrNull(file: string): fs.Stats | null {
   } catch {
     return null;
   }
-}
-
-/** Problems with the path as written, before touching the disk. */
-function pathTextErrors(label: string, raw: string): string[] {
-  if (raw.trim() === '') return [`${label}: empty path; give the file's path relative to the repository root`];
-  if (raw.includes('\0')) return [`${label}: the path contains a NUL byte`];
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || raw.startsWith('\\\\')) {
-    return [`${label}: absolute path; use a path relative to the repository root`];
-  }
-  if (raw.includes('\\')) return [`${label}: the path contains a backslash; use forward slashes (src/app.ts)`];
-  const normalized = normalizeRepoPath(raw);
-  if (normalized === null) return [`${label}: path leaves the repository; use a path relative to the repository root`];
-  if (normalized === '') return [`${label}: the path names the repository root itself, not a file`];
-  return [];
 }
 
 /**
@@ -86,8 +73,8 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
   const parsedMode = ChangeModeSchema.safeParse(mode);
   if (!parsedMode.success) errors.push(`${label}: unknown mode ${JSON.stringify(mode)}; use one of ${MODES}`);
 
-  const textErrors = pathTextErrors(label, rawPath);
-  if (textErrors.length > 0) return { errors: [...errors, ...textErrors], checked: null };
+  const textProblem = pathTextProblem(rawPath);
+  if (textProblem !== null) return { errors: [...errors, `${label}: ${textProblem}`], checked: null };
   const normalized = normalizeRepoPath(rawPath) as string;
 
   const match = matchingProtectedPath(normalized, options.protectedPaths);

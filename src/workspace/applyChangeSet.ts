@@ -8,7 +8,7 @@ import { crashAfterAppliedFile } from '../runtime/crashPoint.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
-import { resolveInside } from './resolveInside.js';
+import { repoKey, resolveInside } from './resolveInside.js';
 
 export interface PreparedFile {
   path: string;
@@ -92,7 +92,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   const repoRoot = path.resolve(input.repoRoot);
   const targets: Target[] = input.changes.map((change) => {
     const absolute = resolveInside(repoRoot, change.path);
-    return { change, relative: path.relative(repoRoot, absolute).split(path.sep).join('/'), absolute, before: null, fileMode: null, staged: null };
+    return { change, relative: repoKey(repoRoot, change.path), absolute, before: null, fileMode: null, staged: null };
   });
   const createdDirs: string[] = [];
   const committed: Target[] = [];

@@ -5,7 +5,7 @@ import type { FileChange } from '../model/fileChange.js';
 import { AutopackError } from '../model/errors.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
-import { resolveInside } from './resolveInside.js';
+import { repoKey, resolveInside } from './resolveInside.js';
 import { rollbackChangeSet } from './rollbackChangeSet.js';
 
 
@@ -55,7 +55,7 @@ export async function recoverInterruptedApply(repoRoot: string, backupDir: strin
     return true;
   }
   const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as BackupManifestEntry[];
-  const intended = new Map(changes.map((c) => [c.path.split(path.sep).join('/'), c]));
+  const intended = new Map(changes.map((c) => [repoKey(repoRoot, c.path), c]));
   for (const entry of manifest) {
     const now = await currentHash(resolveInside(repoRoot, entry.path));
     const change = intended.get(entry.path);

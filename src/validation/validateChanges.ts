@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChangeModeSchema, type ChangeMode } from '../model/fileChange.js';
+import { isAbsent, osErrorText } from '../model/osError.js';
 import type { ValidationResult } from '../model/results.js';
 import { pathTextProblem } from './changePath.js';
 import { isMassDeletion, linesKept } from './massDeletion.js';
@@ -22,13 +23,20 @@ interface CheckedChange {
 
 const MODES = ChangeModeSchema.options.join(', ');
 
-function lstatOrNull(file: string): fs.Stats | null {
+/** The entry itself (a final symlink not followed), or null when nothing is there; any other error is thrown. */
+function lstatIfPresent(file: string): fs.Stats | null {
   try {
     return fs.lstatSync(file);
-  } catch {
-    return null;
+  } catch (error) {
+    if (isAbsent(error)) return null;
+    throw error;
   }
 }
+
+/** An error other than absence: the file may well exist, so nothing about it can be assumed. */
+const cannotRead = (label: string, what: string, error: unknown): string =>
+  `${label}: cannot read ${what} (${osErrorText(error)}); autopack does not write a file it cannot check: ` +
+  'fix it on disk, or leave it out of the change';
 
 /**
  * Walks the path from the repository root, one segment at a time: a symlink on the way must not lead
@@ -39,14 +47,20 @@ function symlinkErrors(label: string, repoRoot: string, normalized: string, prot
   const segments = normalized.split('/');
   for (let i = 1; i <= segments.length; i += 1) {
     const prefix = segments.slice(0, i).join('/');
-    const stat = lstatOrNull(path.join(repoRoot, prefix));
+    let stat: fs.Stats | null;
+    try {
+      stat = lstatIfPresent(path.join(repoRoot, prefix));
+    } catch (error) {
+      return [cannotRead(label, i === segments.length ? 'it' : prefix, error)];
+    }
     if (stat === null) return [];
     if (!stat.isSymbolicLink()) continue;
     let real: string;
     try {
       real = fs.realpathSync(path.join(repoRoot, prefix));
-    } catch {
-      return [`${label}: ${prefix} is a broken symlink; write the file somewhere else`];
+    } catch (error) {
+      if (isAbsent(error)) return [`${label}: ${prefix} is a broken symlink; write the file somewhere else`];
+      return [`${label}: cannot resolve the symlink ${prefix} (${osErrorText(error)}); write the file somewhere else`];
     }
     const inside = path.relative(realRoot, real);
     if (inside.startsWith('..') || path.isAbsolute(inside)) {
@@ -84,7 +98,12 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
   if (!parsedMode.success) return { errors, checked: null };
 
   const target = path.join(options.repoRoot, normalized);
-  const stat = lstatOrNull(target);
+  let stat: fs.Stats | null;
+  try {
+    stat = lstatIfPresent(target);
+  } catch (error) {
+    return { errors: [...errors, cannotRead(label, 'it', error)], checked: null };
+  }
   if (stat?.isDirectory()) return { errors: [`${label}: the path is a directory; name a file inside it`], checked: null };
 
   const modeNow = parsedMode.data;
@@ -102,7 +121,12 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
       errors.push(`${label}: contains an elision placeholder (${JSON.stringify(placeholder)}); send the complete file`);
     }
     if (modeNow === 'modify' && stat?.isFile() && options.allowMassDeletion !== true) {
-      const old = fs.readFileSync(target, 'utf8');
+      let old: string;
+      try {
+        old = fs.readFileSync(target, 'utf8');
+      } catch (error) {
+        return { errors: [...errors, cannotRead(label, 'it', error)], checked: null };
+      }
       if (isMassDeletion(old, content)) {
         const { kept, total } = linesKept(old, content);
         errors.push(

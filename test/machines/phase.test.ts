@@ -48,6 +48,14 @@ describe('phase machine (pure, via transition())', () => {
     expect(next.value).toBe('failed');
     expect(next.output).toMatchObject({ success: false, failureCode: 'ABORTED' });
   });
+
+  it('does not retry a repository file that cannot be read', () => {
+    const [start] = initialTransition(phaseMachine, phaseInput({ maxRetries: 5 }));
+    const unreadable = { type: 'xstate.done.actor.callLlm', output: { ok: false, error: { code: 'FILE_UNREADABLE', errors: ['cannot read a.txt'], retryable: false }, at: 1 } } as unknown as PhaseEvent;
+    const [next] = transition(phaseMachine, start, unreadable);
+    expect(next.value).toBe('failed');
+    expect(next.output).toMatchObject({ success: false, failureCode: 'FILE_UNREADABLE' });
+  });
 });
 
 const outcomeArb = fc.constantFrom<AttemptOutcome>(...ATTEMPT_OUTCOMES);

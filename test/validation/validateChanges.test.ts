@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +131,34 @@ describe('validateChanges and symlinks (real temp directories)', () => {
     const [valid, errors] = check(root, [create('cfg/config')]);
     expect(valid).toBe(false);
     expect(errors[0]).toMatch(/cfg is a symlink into the protected path \.git\//);
+  });
+});
+
+describe('validateChanges and errors other than absence (real file-system conditions)', () => {
+  it('treats only ENOENT and ENOTDIR (a parent that is a regular file or a FIFO) as absent', () => {
+    const root = repo();
+    execFileSync('mkfifo', [path.join(root, 'pipe')]);
+    expect(check(root, [create('README.md/x.ts'), create('pipe/x.ts')])).toEqual([true, []]);
+    expect(check(root, [{ path: 'pipe/x.ts', mode: 'modify', new_content: 'x' }])[1]).toEqual([
+      'files[0] "pipe/x.ts": cannot modify a file that does not exist; use "create" for a new file',
+    ]);
+  });
+
+  it('reports a file name the OS refuses (ENAMETOOLONG) instead of taking it for a new file', () => {
+    const long = `src/${'a'.repeat(300)}.ts`;
+    const [valid, errors] = check(repo(), [create(long)]);
+    expect(valid).toBe(false);
+    expect(errors).toEqual([
+      `files[0] "${long}": cannot read it (ENAMETOOLONG: name too long); autopack does not write a file it cannot check: fix it on disk, or leave it out of the change`,
+    ]);
+  });
+
+  it('reports a symlink loop on the path (ELOOP) instead of calling it broken', () => {
+    const root = repo();
+    fs.symlinkSync('loop', path.join(root, 'loop'));
+    const [valid, errors] = check(root, [create('loop/x.ts')]);
+    expect(valid).toBe(false);
+    expect(errors).toEqual(['files[0] "loop/x.ts": cannot resolve the symlink loop (ELOOP: too many symbolic links encountered); write the file somewhere else']);
   });
 });
 

@@ -39,8 +39,20 @@ const cannotRead = (label: string, what: string, error: unknown): string =>
   'fix it on disk, or leave it out of the change';
 
 /**
+ * The file named is itself a symlink (inside the repository): writing it would replace the link with a
+ * regular file, and a rollback would then delete it. The model is sent to the file the link points to.
+ */
+function lastSymlinkError(label: string, link: string, inside: string, real: string): string {
+  const shown = inside === '' ? 'the repository root' : inside;
+  return fs.statSync(real, { throwIfNoEntry: false })?.isDirectory() === true
+    ? `${label}: ${link} is a symlink (to the directory ${shown}); name a file inside ${shown}`
+    : `${label}: ${link} is a symlink (to ${shown}); change ${shown} itself`;
+}
+
+/**
  * Walks the path from the repository root, one segment at a time: a symlink on the way must not lead
- * outside the repository or into a protected path.
+ * outside the repository or into a protected path, and the last segment, the file written, must not be a
+ * symlink at all. Symlinked directories that stay inside the repository are fine.
  */
 function symlinkErrors(label: string, repoRoot: string, normalized: string, protectedPaths: readonly string[]): string[] {
   const realRoot = fs.realpathSync(repoRoot);
@@ -70,6 +82,7 @@ function symlinkErrors(label: string, repoRoot: string, normalized: string, prot
     const resolved = [inside.split(path.sep).join('/'), rest].filter((s) => s !== '').join('/');
     const match = matchingProtectedPath(resolved, protectedPaths);
     if (match !== null) return [`${label}: ${prefix} is a symlink into the protected path ${match}`];
+    if (i === segments.length) return [lastSymlinkError(label, prefix, inside.split(path.sep).join('/'), real)];
   }
   return [];
 }

@@ -125,6 +125,27 @@ describe('validateChanges and symlinks (real temp directories)', () => {
     expect(errors[0]).toMatch(/innocent\.txt is a symlink to .*secret\.txt, outside the repository/);
   });
 
+  it.each([
+    ['create', { path: 'link.txt', mode: 'create', new_content: 'x' }],
+    ['modify', { path: 'link.txt', mode: 'modify', new_content: 'x' }],
+    ['delete', { path: 'link.txt', mode: 'delete' }],
+  ])('refuses to %s a file that is itself a symlink, naming its target', (_mode, change) => {
+    const root = repo();
+    fs.writeFileSync(path.join(root, 'real.txt'), 'real\n');
+    fs.symlinkSync('real.txt', path.join(root, 'link.txt'));
+    expect(check(root, [change])).toEqual([false, ['files[0] "link.txt": link.txt is a symlink (to real.txt); change real.txt itself']]);
+  });
+
+  it('names the target by its path in the repository, however the link spells it', () => {
+    const root = repo();
+    fs.symlinkSync('../src/app.ts', path.join(root, 'docs', 'app.ts'));
+    fs.symlinkSync('../src', path.join(root, 'docs', 'code'));
+    expect(check(root, [create('docs/app.ts'), create('docs/code')])[1]).toEqual([
+      'files[0] "docs/app.ts": docs/app.ts is a symlink (to src/app.ts); change src/app.ts itself',
+      'files[1] "docs/code": docs/code is a symlink (to the directory src); name a file inside src',
+    ]);
+  });
+
   it('rejects a path through a symlink into a protected directory', () => {
     const root = repo();
     fs.symlinkSync('.git', path.join(root, 'cfg'));

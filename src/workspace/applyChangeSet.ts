@@ -9,6 +9,7 @@ import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
 import { repoKey, resolveInside } from './resolveInside.js';
+import { writeProblem } from './writeTarget.js';
 
 export interface PreparedFile {
   path: string;
@@ -99,6 +100,23 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   let current = '';
 
   await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
+  // Validation saw the tree as it was then: before anything is written, every target is checked as it is now.
+  const realRoot = fs.realpathSync(repoRoot);
+  for (const target of targets) {
+    const problem = writeProblem(realRoot, target.absolute);
+    if (problem !== null) {
+      throw new AutopackError(
+        'APPLY_FAILED',
+        `refusing to write ${target.relative}: ${problem}; nothing was written. The tree changed after validation: check what changed it`,
+        { retryable: true },
+      );
+    }
+  }
+  /** The same check again right before each write, for a tree that changes while the apply runs. */
+  const recheck = (target: Target): void => {
+    const problem = writeProblem(realRoot, target.absolute);
+    if (problem !== null) throw new Error(problem);
+  };
   let files: AppliedFile[] = [];
   try {
     fs.mkdirSync(input.backupDir, { recursive: true });
@@ -140,6 +158,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       if (target.change.mode === 'delete') continue;
       const dir = path.dirname(target.absolute);
       createdDirs.unshift(...ensureDir(repoRoot, dir));
+      recheck(target);
       const staged = path.join(dir, `.${path.basename(target.absolute)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
       writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
       target.staged = staged;
@@ -147,6 +166,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
 
     for (const target of targets) {
       current = target.relative;
+      recheck(target);
       if (target.change.mode === 'delete') {
         if (target.before !== null) fs.unlinkSync(target.absolute);
       } else if (target.staged !== null) {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange } from '../model/fileChange.js';
@@ -7,6 +7,7 @@ import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { repoKey, resolveInside } from './resolveInside.js';
 import { rollbackChangeSet } from './rollbackChangeSet.js';
+import { directoryProblem } from './writeTarget.js';
 
 
 async function currentHash(file: string): Promise<string | null> {
@@ -20,8 +21,11 @@ async function currentHash(file: string): Promise<string | null> {
 
 /** Staged copies (`.name.autopack-xxxx.tmp`) an interrupted apply or rollback left beside their targets. */
 async function removeStagedLeftovers(repoRoot: string, paths: readonly string[]): Promise<void> {
+  const realRoot = realpathSync(repoRoot);
   for (const relative of paths) {
     const target = resolveInside(repoRoot, relative);
+    // A directory that now leads out of the repository is left alone; the rollback that follows reports it.
+    if (directoryProblem(realRoot, target) !== null) continue;
     const prefix = `.${path.basename(target)}.autopack-`;
     let names: string[];
     try {

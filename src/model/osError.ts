@@ -11,5 +11,5 @@ export function isAbsent(error: unknown): boolean {
 /** `EACCES: permission denied`: the OS error's code and description, without the syscall and path Node appends. */
 export function osErrorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/, [a-z_]+ '[\s\S]*$/, '');
+  return message.replace(/, [a-z_]+(?: '[\s\S]*)?$/, '');
 }

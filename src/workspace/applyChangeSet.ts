@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AppliedChangeSet, AppliedFile } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
+import { osErrorText } from '../model/osError.js';
 import type { FileChange } from '../model/fileChange.js';
 import { crashAfterAppliedFile } from '../runtime/crashPoint.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
@@ -31,6 +32,8 @@ interface Target {
   relative: string;
   absolute: string;
   before: Buffer | null;
+  /** Where `before` is saved, inside the backup directory. */
+  backupFile: string | null;
   fileMode: number | null;
   staged: string | null;
 }
@@ -93,7 +96,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   const repoRoot = path.resolve(input.repoRoot);
   const targets: Target[] = input.changes.map((change) => {
     const absolute = resolveInside(repoRoot, change.path);
-    return { change, relative: repoKey(repoRoot, change.path), absolute, before: null, fileMode: null, staged: null };
+    return { change, relative: repoKey(repoRoot, change.path), absolute, before: null, backupFile: null, fileMode: null, staged: null };
   });
   const createdDirs: string[] = [];
   const committed: Target[] = [];
@@ -127,6 +130,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       target.before = existing?.content ?? null;
       target.fileMode = existing?.mode ?? null;
       const backupFile = existing === null ? null : String(index);
+      target.backupFile = backupFile;
       if (existing !== null && backupFile !== null) writeDurably(path.join(input.backupDir, backupFile), existing.content);
       manifest.push({
         path: target.relative,
@@ -178,8 +182,18 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       crashAfterAppliedFile();
     }
   } catch (error) {
-    undo(repoRoot, targets, committed, createdDirs);
     const reason = error instanceof Error ? error.message : String(error);
+    const notUndone = undo(repoRoot, input.backupDir, targets, committed, createdDirs);
+    if (notUndone.length > 0) {
+      // The tree is neither as it was nor as the attempt writes it: another attempt must not start from it.
+      throw new AutopackError(
+        'ROLLBACK_FAILED',
+        `could not write ${current}: ${reason}; undoing the attempt then failed, so the repository is not as it was: ` +
+          `${notUndone.join('; ')}. Put those files back by hand (manifest.json in ${input.backupDir} lists the attempt's files ` +
+          'and their pre-images), then start a new run',
+        { cause: error },
+      );
+    }
     throw new AutopackError('APPLY_FAILED', `could not write ${current}: ${reason}; the repository was left as it was`, {
       retryable: true,
       cause: error,
@@ -193,18 +207,43 @@ function sortDeepestFirst(dirs: readonly string[]): string[] {
   return [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a));
 }
 
-function undo(repoRoot: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): void {
+/**
+ * Puts back whatever the failed apply wrote. A file that cannot be put back does not stop the others;
+ * returns one line per such file, saying what is wrong with it and where its pre-image is.
+ */
+function undo(repoRoot: string, backupDir: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): string[] {
+  const notUndone: string[] = [];
   for (const target of targets) {
-    if (target.staged !== null) fs.rmSync(target.staged, { force: true });
+    if (target.staged === null) continue;
+    try {
+      fs.rmSync(target.staged, { force: true });
+    } catch (error) {
+      notUndone.push(`the staged copy ${path.relative(repoRoot, target.staged)} could not be removed (${osErrorText(error)}); delete it`);
+    }
   }
   for (const target of [...committed].reverse()) {
     if (target.before === null) {
-      fs.rmSync(target.absolute, { force: true });
-    } else {
-      const restore = `${target.absolute}.autopack-restore-${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        fs.rmSync(target.absolute, { force: true });
+      } catch (error) {
+        notUndone.push(`${target.relative} could not be removed (${osErrorText(error)}); it did not exist before the attempt`);
+      }
+      continue;
+    }
+    const restore = `${target.absolute}.autopack-restore-${randomBytes(4).toString('hex')}.tmp`;
+    try {
       writeDurably(restore, target.before, target.fileMode ?? 0o644);
       fs.renameSync(restore, target.absolute);
+    } catch (error) {
+      let leftover = '';
+      try {
+        fs.rmSync(restore, { force: true });
+      } catch {
+        leftover = ` (and its partial copy ${path.relative(repoRoot, restore)} could not be removed)`;
+      }
+      notUndone.push(`${target.relative} could not be restored (${osErrorText(error)})${leftover}; its pre-image is ${target.backupFile === null ? 'missing' : path.join(backupDir, target.backupFile)}`);
     }
   }
   removeEmptyDirs(repoRoot, sortDeepestFirst(createdDirs));
+  return notUndone;
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppliedChangeSet, AppliedFile } from '../machines/effectContracts.js';
@@ -10,6 +9,7 @@ import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
 import { repoKey, resolveInside } from './resolveInside.js';
+import { stagedPathFor } from './stagedPath.js';
 import { writeProblem } from './writeTarget.js';
 
 export interface PreparedFile {
@@ -163,7 +163,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       const dir = path.dirname(target.absolute);
       createdDirs.unshift(...ensureDir(repoRoot, dir));
       recheck(target);
-      const staged = path.join(dir, `.${path.basename(target.absolute)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+      const staged = stagedPathFor(target.absolute);
       writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
       target.staged = staged;
     }
@@ -230,7 +230,7 @@ function undo(repoRoot: string, backupDir: string, targets: readonly Target[], c
       }
       continue;
     }
-    const restore = `${target.absolute}.autopack-restore-${randomBytes(4).toString('hex')}.tmp`;
+    const restore = stagedPathFor(target.absolute);
     try {
       writeDurably(restore, target.before, target.fileMode ?? 0o644);
       fs.renameSync(restore, target.absolute);

@@ -7,6 +7,7 @@ import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { repoKey, resolveInside } from './resolveInside.js';
 import { rollbackChangeSet } from './rollbackChangeSet.js';
+import { isStagedCopyOf } from './stagedPath.js';
 import { directoryProblem } from './writeTarget.js';
 
 
@@ -26,7 +27,6 @@ async function removeStagedLeftovers(repoRoot: string, paths: readonly string[])
     const target = resolveInside(repoRoot, relative);
     // A directory that now leads out of the repository is left alone; the rollback that follows reports it.
     if (directoryProblem(realRoot, target) !== null) continue;
-    const prefix = `.${path.basename(target)}.autopack-`;
     let names: string[];
     try {
       names = await fs.readdir(path.dirname(target));
@@ -34,11 +34,7 @@ async function removeStagedLeftovers(repoRoot: string, paths: readonly string[])
       continue;
     }
     for (const name of names) {
-      if (name.startsWith(prefix) && name.endsWith('.tmp')) await fs.rm(path.join(path.dirname(target), name), { force: true });
-    }
-    const restorePrefix = `${path.basename(target)}.autopack-restore-`;
-    for (const name of names) {
-      if (name.startsWith(restorePrefix) && name.endsWith('.tmp')) await fs.rm(path.join(path.dirname(target), name), { force: true });
+      if (isStagedCopyOf(name, path.basename(target))) await fs.rm(path.join(path.dirname(target), name), { force: true });
     }
   }
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { AutopackError } from '../model/errors.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { resolveInside } from './resolveInside.js';
+import { stagedPathFor } from './stagedPath.js';
 import { writeProblem } from './writeTarget.js';
 
 export interface RollbackChangeSetInput {
@@ -62,7 +62,7 @@ export async function rollbackChangeSet(input: RollbackChangeSetInput): Promise<
     if (sha256(content) !== entry.beforeSha256) {
       throw new AutopackError('ROLLBACK_FAILED', `cannot restore ${entry.path}: its pre-image ${backupPath} does not match the recorded hash`);
     }
-    const staged = path.join(path.dirname(target), `.${path.basename(target)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+    const staged = stagedPathFor(target);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const handle = await fs.open(staged, 'wx', entry.fileMode ?? 0o644);
     try {

@@ -12,7 +12,7 @@ const INITIAL = { 'src/edit.ts': 'old\n', 'keep.txt': 'keep\n' };
 
 /**
  * What a process killed right after renaming the first file leaves behind: the manifest, the first file
- * in its new state, the second still staged beside its target.
+ * in its new state, the second still staged beside its target (and, here, an older-style restore copy).
  */
 async function halfApplied(changes: FileChange[]) {
   const root = tempDir();
@@ -22,6 +22,8 @@ async function halfApplied(changes: FileChange[]) {
   await applyChangeSet({ repoRoot: repo, changes, backupDir });
   fs.rmSync(path.join(repo, 'src/made.ts'));
   fs.writeFileSync(path.join(repo, 'src/.made.ts.autopack-0badc0de.tmp'), 'made\n');
+  // A restore copy named as earlier versions named them.
+  fs.writeFileSync(path.join(repo, 'src/edit.ts.autopack-restore-0badc0de.tmp'), 'old\n');
   return { repo, backupDir };
 }
 

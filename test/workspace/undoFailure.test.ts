@@ -67,4 +67,20 @@ describe('applyChangeSet when undoing a failed apply fails too', () => {
     expect(fs.readdirSync(repo).filter((name) => name.includes('.autopack-'))).toEqual([]);
     expect(sha256(fs.readFileSync(path.join(backupDir, '1')))).toBe(sha256(BIG));
   });
+
+  it('puts back a file with a long name (230 characters) too: its restore copy is named like its staged copy', async () => {
+    const root = tempDir();
+    const repo = path.join(root, 'repo');
+    const long = `${'n'.repeat(226)}.txt`;
+    writeTree(repo, { [long]: 'old\n', 'dir/inside.txt': 'in\n' });
+    const changes: FileChange[] = [
+      { path: long, mode: 'modify', new_content: 'new\n' },
+      { path: 'dir', mode: 'create', new_content: 'x\n' },
+    ];
+    await expect(applyChangeSet({ repoRoot: repo, changes, backupDir: path.join(root, 'backups', 'a') })).rejects.toMatchObject({
+      code: 'APPLY_FAILED',
+      message: expect.stringMatching(/the repository was left as it was$/),
+    });
+    expect(readTree(repo)).toEqual({ [long]: 'old\n', 'dir/inside.txt': 'in\n' });
+  });
 });

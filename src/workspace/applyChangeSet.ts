@@ -161,6 +161,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       current = target.relative;
       if (target.change.mode === 'delete') continue;
       const dir = path.dirname(target.absolute);
+      recheck(target);
       createdDirs.unshift(...ensureDir(repoRoot, dir));
       recheck(target);
       const staged = stagedPathFor(target.absolute);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CallLlmInput, CallLlmOutput, InterruptReason, LoggedLlmAttempt } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
+import { isAbsent, osErrorText } from '../model/osError.js';
 import type { LlmSettings } from '../model/llmSettings.js';
 import { budgetShortfall, type LlmSpend } from '../llm/budget.js';
 import { fitPrompt, type CandidateFile } from '../llm/fitPrompt.js';
@@ -22,12 +23,22 @@ export interface CallLlmDeps extends EffectRuntime {
   interrupt: (reason: InterruptReason, message: string) => void;
 }
 
-/** Synchronous: small reads are several times cheaper than a round trip through the thread pool. */
-function readIfFile(absolutePath: string): string | null {
+/**
+ * The file's text, or null when there is none to show (absent, or not a regular file). Synchronous: small
+ * reads are several times cheaper than a round trip through the thread pool. A file that is there but
+ * cannot be read fails the call: leaving a deliverable out of the prompt would have the model rewrite it blind.
+ */
+function readIfFile(repoRoot: string, relative: string, role: 'deliverable' | 'context file'): string | null {
   try {
+    const absolutePath = path.resolve(repoRoot, relative);
     return fs.statSync(absolutePath).isFile() ? fs.readFileSync(absolutePath, 'utf8') : null;
-  } catch {
-    return null;
+  } catch (error) {
+    if (isAbsent(error)) return null;
+    throw new AutopackError(
+      'FILE_UNREADABLE',
+      `cannot read ${relative}, a ${role} of this phase (${osErrorText(error)}); fix it on disk (its permissions, or a symlink on its path), then run the phase again`,
+      { cause: error },
+    );
   }
 }
 
@@ -43,7 +54,7 @@ function gatherCandidates(repoRoot: string, input: CallLlmInput): { candidates: 
   for (const { path: relative, required } of wanted) {
     if (seen.has(relative)) continue;
     seen.add(relative);
-    const content = readIfFile(path.resolve(repoRoot, relative));
+    const content = readIfFile(repoRoot, relative, required ? 'deliverable' : 'context file');
     if (content !== null) candidates.push({ path: relative, content, required });
     else if (!required) missing.push(relative);
   }

@@ -1,5 +1,6 @@
 import { ModelResponseSchema, type ModelResponse } from '../model/fileChange.js';
 import { formatZodError } from '../model/formatZodError.js';
+import { canonicalChangePath } from '../validation/index.js';
 import type { LLMResponse } from './types.js';
 import { balancedObjectSpans, repairJson } from './repairJson.js';
 
@@ -34,6 +35,8 @@ const excerpt = (text: string): string => {
 /**
  * Finds the `{summary, files}` answer in what a model actually sent: the whole text, then each fenced
  * block, then each balanced `{…}` span; each as-is, then repaired. The first that matches the schema wins.
+ * Each path comes out in its canonical spelling (`./src/../lib/x.ts` → `lib/x.ts`), so every later step
+ * (validation, apply, the pre-image manifest, recovery, rollback, the log) sees one spelling per file.
  */
 export function parseModelResponse(response: LLMResponse): ParseOutcome {
   if (response.finishReason === 'length') {
@@ -54,7 +57,10 @@ export function parseModelResponse(response: LLMResponse): ParseOutcome {
     const json = tryJson(candidate);
     if (json === undefined) continue;
     const parsed = ModelResponseSchema.safeParse(json);
-    if (parsed.success) return { ok: true, value: parsed.data, candidate };
+    if (parsed.success) {
+      const files = parsed.data.files.map((file) => ({ ...file, path: canonicalChangePath(file.path) }));
+      return { ok: true, value: { ...parsed.data, files }, candidate };
+    }
     schemaError ??= formatZodError(parsed.error).split('\n').join('; ');
   }
   const reason =

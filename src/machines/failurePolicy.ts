@@ -2,8 +2,8 @@ import type { ErrorCode } from '../model/errors.js';
 
 /**
  * Failures after which another attempt of the same phase cannot help: the same request would fail the
- * same way (bad key, unknown model, a prompt that does not fit), or must not run (cancelled, a rollback
- * that left the tree in an unknown state).
+ * same way (bad key, unknown model, a prompt that does not fit, a repository file that cannot be read), or
+ * must not run (cancelled, a rollback that left the tree in an unknown state).
  */
 export const FINAL_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ABORTED',
@@ -13,6 +13,7 @@ export const FINAL_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'LLM_CONTEXT_TOO_LONG',
   'LLM_REPLAY_MISS',
   'PROMPT_TOO_LARGE',
+  'FILE_UNREADABLE',
 ]);
 
 /** Failures that would recur in every later phase too, so the run stops whatever stopOnFailure says. */

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'RESPONSE_UNPARSEABLE',
   'CHANGES_INVALID',
   'APPLY_FAILED',
+  /** A repository file is there but cannot be read (EACCES, EIO, ELOOP…): not absent, and not fixed by retrying. */
+  'FILE_UNREADABLE',
   'HEALTH_CHECK_FAILED',
   'DELIVERABLES_MISSING',
   'ROLLBACK_FAILED',

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChangeModeSchema, type ChangeMode } from '../model/fileChange.js';
+import { isAbsent, osErrorText } from '../model/osError.js';
 import type { ValidationResult } from '../model/results.js';
+import { pathTextProblem } from './changePath.js';
 import { isMassDeletion, linesKept } from './massDeletion.js';
 import { findElisionPlaceholder } from './placeholders.js';
 import { matchingProtectedPath, normalizeRepoPath } from './protectedPaths.js';
@@ -21,45 +23,56 @@ interface CheckedChange {
 
 const MODES = ChangeModeSchema.options.join(', ');
 
-function lstatOrNull(file: string): fs.Stats | null {
+/** The entry itself (a final symlink not followed), or null when nothing is there; any other error is thrown. */
+function lstatIfPresent(file: string): fs.Stats | null {
   try {
     return fs.lstatSync(file);
-  } catch {
-    return null;
+  } catch (error) {
+    if (isAbsent(error)) return null;
+    throw error;
   }
 }
 
-/** Problems with the path as written, before touching the disk. */
-function pathTextErrors(label: string, raw: string): string[] {
-  if (raw.trim() === '') return [`${label}: empty path; give the file's path relative to the repository root`];
-  if (raw.includes('\0')) return [`${label}: the path contains a NUL byte`];
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || raw.startsWith('\\\\')) {
-    return [`${label}: absolute path; use a path relative to the repository root`];
-  }
-  if (raw.includes('\\')) return [`${label}: the path contains a backslash; use forward slashes (src/app.ts)`];
-  const normalized = normalizeRepoPath(raw);
-  if (normalized === null) return [`${label}: path leaves the repository; use a path relative to the repository root`];
-  if (normalized === '') return [`${label}: the path names the repository root itself, not a file`];
-  return [];
+/** An error other than absence: the file may well exist, so nothing about it can be assumed. */
+const cannotRead = (label: string, what: string, error: unknown): string =>
+  `${label}: cannot read ${what} (${osErrorText(error)}); autopack does not write a file it cannot check: ` +
+  'fix it on disk, or leave it out of the change';
+
+/**
+ * The file named is itself a symlink (inside the repository): writing it would replace the link with a
+ * regular file, and a rollback would then delete it. The model is sent to the file the link points to.
+ */
+function lastSymlinkError(label: string, link: string, inside: string, real: string): string {
+  const shown = inside === '' ? 'the repository root' : inside;
+  return fs.statSync(real, { throwIfNoEntry: false })?.isDirectory() === true
+    ? `${label}: ${link} is a symlink (to the directory ${shown}); name a file inside ${shown}`
+    : `${label}: ${link} is a symlink (to ${shown}); change ${shown} itself`;
 }
 
 /**
  * Walks the path from the repository root, one segment at a time: a symlink on the way must not lead
- * outside the repository or into a protected path.
+ * outside the repository or into a protected path, and the last segment, the file written, must not be a
+ * symlink at all. Symlinked directories that stay inside the repository are fine.
  */
 function symlinkErrors(label: string, repoRoot: string, normalized: string, protectedPaths: readonly string[]): string[] {
   const realRoot = fs.realpathSync(repoRoot);
   const segments = normalized.split('/');
   for (let i = 1; i <= segments.length; i += 1) {
     const prefix = segments.slice(0, i).join('/');
-    const stat = lstatOrNull(path.join(repoRoot, prefix));
+    let stat: fs.Stats | null;
+    try {
+      stat = lstatIfPresent(path.join(repoRoot, prefix));
+    } catch (error) {
+      return [cannotRead(label, i === segments.length ? 'it' : prefix, error)];
+    }
     if (stat === null) return [];
     if (!stat.isSymbolicLink()) continue;
     let real: string;
     try {
       real = fs.realpathSync(path.join(repoRoot, prefix));
-    } catch {
-      return [`${label}: ${prefix} is a broken symlink; write the file somewhere else`];
+    } catch (error) {
+      if (isAbsent(error)) return [`${label}: ${prefix} is a broken symlink; write the file somewhere else`];
+      return [`${label}: cannot resolve the symlink ${prefix} (${osErrorText(error)}); write the file somewhere else`];
     }
     const inside = path.relative(realRoot, real);
     if (inside.startsWith('..') || path.isAbsolute(inside)) {
@@ -69,6 +82,7 @@ function symlinkErrors(label: string, repoRoot: string, normalized: string, prot
     const resolved = [inside.split(path.sep).join('/'), rest].filter((s) => s !== '').join('/');
     const match = matchingProtectedPath(resolved, protectedPaths);
     if (match !== null) return [`${label}: ${prefix} is a symlink into the protected path ${match}`];
+    if (i === segments.length) return [lastSymlinkError(label, prefix, inside.split(path.sep).join('/'), real)];
   }
   return [];
 }
@@ -86,8 +100,8 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
   const parsedMode = ChangeModeSchema.safeParse(mode);
   if (!parsedMode.success) errors.push(`${label}: unknown mode ${JSON.stringify(mode)}; use one of ${MODES}`);
 
-  const textErrors = pathTextErrors(label, rawPath);
-  if (textErrors.length > 0) return { errors: [...errors, ...textErrors], checked: null };
+  const textProblem = pathTextProblem(rawPath);
+  if (textProblem !== null) return { errors: [...errors, `${label}: ${textProblem}`], checked: null };
   const normalized = normalizeRepoPath(rawPath) as string;
 
   const match = matchingProtectedPath(normalized, options.protectedPaths);
@@ -97,7 +111,12 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
   if (!parsedMode.success) return { errors, checked: null };
 
   const target = path.join(options.repoRoot, normalized);
-  const stat = lstatOrNull(target);
+  let stat: fs.Stats | null;
+  try {
+    stat = lstatIfPresent(target);
+  } catch (error) {
+    return { errors: [...errors, cannotRead(label, 'it', error)], checked: null };
+  }
   if (stat?.isDirectory()) return { errors: [`${label}: the path is a directory; name a file inside it`], checked: null };
 
   const modeNow = parsedMode.data;
@@ -115,7 +134,12 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
       errors.push(`${label}: contains an elision placeholder (${JSON.stringify(placeholder)}); send the complete file`);
     }
     if (modeNow === 'modify' && stat?.isFile() && options.allowMassDeletion !== true) {
-      const old = fs.readFileSync(target, 'utf8');
+      let old: string;
+      try {
+        old = fs.readFileSync(target, 'utf8');
+      } catch (error) {
+        return { errors: [...errors, cannotRead(label, 'it', error)], checked: null };
+      }
       if (isMassDeletion(old, content)) {
         const { kept, total } = linesKept(old, content);
         errors.push(

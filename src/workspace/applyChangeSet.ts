@@ -1,14 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppliedChangeSet, AppliedFile } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
+import { osErrorText } from '../model/osError.js';
 import type { FileChange } from '../model/fileChange.js';
 import { crashAfterAppliedFile } from '../runtime/crashPoint.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
-import { resolveInside } from './resolveInside.js';
+import { repoKey, resolveInside } from './resolveInside.js';
+import { stagedPathFor } from './stagedPath.js';
+import { writeProblem } from './writeTarget.js';
 
 export interface PreparedFile {
   path: string;
@@ -30,6 +32,8 @@ interface Target {
   relative: string;
   absolute: string;
   before: Buffer | null;
+  /** Where `before` is saved, inside the backup directory. */
+  backupFile: string | null;
   fileMode: number | null;
   staged: string | null;
 }
@@ -92,13 +96,30 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   const repoRoot = path.resolve(input.repoRoot);
   const targets: Target[] = input.changes.map((change) => {
     const absolute = resolveInside(repoRoot, change.path);
-    return { change, relative: path.relative(repoRoot, absolute).split(path.sep).join('/'), absolute, before: null, fileMode: null, staged: null };
+    return { change, relative: repoKey(repoRoot, change.path), absolute, before: null, backupFile: null, fileMode: null, staged: null };
   });
   const createdDirs: string[] = [];
   const committed: Target[] = [];
   let current = '';
 
   await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
+  // Validation saw the tree as it was then: before anything is written, every target is checked as it is now.
+  const realRoot = fs.realpathSync(repoRoot);
+  for (const target of targets) {
+    const problem = writeProblem(realRoot, target.absolute);
+    if (problem !== null) {
+      throw new AutopackError(
+        'APPLY_FAILED',
+        `refusing to write ${target.relative}: ${problem}; nothing was written. The tree changed after validation: check what changed it`,
+        { retryable: true },
+      );
+    }
+  }
+  /** The same check again right before each write, for a tree that changes while the apply runs. */
+  const recheck = (target: Target): void => {
+    const problem = writeProblem(realRoot, target.absolute);
+    if (problem !== null) throw new Error(problem);
+  };
   let files: AppliedFile[] = [];
   try {
     fs.mkdirSync(input.backupDir, { recursive: true });
@@ -109,6 +130,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       target.before = existing?.content ?? null;
       target.fileMode = existing?.mode ?? null;
       const backupFile = existing === null ? null : String(index);
+      target.backupFile = backupFile;
       if (existing !== null && backupFile !== null) writeDurably(path.join(input.backupDir, backupFile), existing.content);
       manifest.push({
         path: target.relative,
@@ -139,14 +161,17 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       current = target.relative;
       if (target.change.mode === 'delete') continue;
       const dir = path.dirname(target.absolute);
+      recheck(target);
       createdDirs.unshift(...ensureDir(repoRoot, dir));
-      const staged = path.join(dir, `.${path.basename(target.absolute)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+      recheck(target);
+      const staged = stagedPathFor(target.absolute);
       writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
       target.staged = staged;
     }
 
     for (const target of targets) {
       current = target.relative;
+      recheck(target);
       if (target.change.mode === 'delete') {
         if (target.before !== null) fs.unlinkSync(target.absolute);
       } else if (target.staged !== null) {
@@ -158,8 +183,18 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       crashAfterAppliedFile();
     }
   } catch (error) {
-    undo(repoRoot, targets, committed, createdDirs);
     const reason = error instanceof Error ? error.message : String(error);
+    const notUndone = undo(repoRoot, input.backupDir, targets, committed, createdDirs);
+    if (notUndone.length > 0) {
+      // The tree is neither as it was nor as the attempt writes it: another attempt must not start from it.
+      throw new AutopackError(
+        'ROLLBACK_FAILED',
+        `could not write ${current}: ${reason}; undoing the attempt then failed, so the repository is not as it was: ` +
+          `${notUndone.join('; ')}. Put those files back by hand (manifest.json in ${input.backupDir} lists the attempt's files ` +
+          'and their pre-images), then start a new run',
+        { cause: error },
+      );
+    }
     throw new AutopackError('APPLY_FAILED', `could not write ${current}: ${reason}; the repository was left as it was`, {
       retryable: true,
       cause: error,
@@ -173,18 +208,43 @@ function sortDeepestFirst(dirs: readonly string[]): string[] {
   return [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a));
 }
 
-function undo(repoRoot: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): void {
+/**
+ * Puts back whatever the failed apply wrote. A file that cannot be put back does not stop the others;
+ * returns one line per such file, saying what is wrong with it and where its pre-image is.
+ */
+function undo(repoRoot: string, backupDir: string, targets: readonly Target[], committed: readonly Target[], createdDirs: readonly string[]): string[] {
+  const notUndone: string[] = [];
   for (const target of targets) {
-    if (target.staged !== null) fs.rmSync(target.staged, { force: true });
+    if (target.staged === null) continue;
+    try {
+      fs.rmSync(target.staged, { force: true });
+    } catch (error) {
+      notUndone.push(`the staged copy ${path.relative(repoRoot, target.staged)} could not be removed (${osErrorText(error)}); delete it`);
+    }
   }
   for (const target of [...committed].reverse()) {
     if (target.before === null) {
-      fs.rmSync(target.absolute, { force: true });
-    } else {
-      const restore = `${target.absolute}.autopack-restore-${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        fs.rmSync(target.absolute, { force: true });
+      } catch (error) {
+        notUndone.push(`${target.relative} could not be removed (${osErrorText(error)}); it did not exist before the attempt`);
+      }
+      continue;
+    }
+    const restore = stagedPathFor(target.absolute);
+    try {
       writeDurably(restore, target.before, target.fileMode ?? 0o644);
       fs.renameSync(restore, target.absolute);
+    } catch (error) {
+      let leftover = '';
+      try {
+        fs.rmSync(restore, { force: true });
+      } catch {
+        leftover = ` (and its partial copy ${path.relative(repoRoot, restore)} could not be removed)`;
+      }
+      notUndone.push(`${target.relative} could not be restored (${osErrorText(error)})${leftover}; its pre-image is ${target.backupFile === null ? 'missing' : path.join(backupDir, target.backupFile)}`);
     }
   }
   removeEmptyDirs(repoRoot, sortDeepestFirst(createdDirs));
+  return notUndone;
 }

@@ -1,12 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange } from '../model/fileChange.js';
 import { AutopackError } from '../model/errors.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
-import { resolveInside } from './resolveInside.js';
+import { repoKey, resolveInside } from './resolveInside.js';
 import { rollbackChangeSet } from './rollbackChangeSet.js';
+import { isStagedCopyOf } from './stagedPath.js';
+import { directoryProblem } from './writeTarget.js';
 
 
 async function currentHash(file: string): Promise<string | null> {
@@ -20,9 +22,11 @@ async function currentHash(file: string): Promise<string | null> {
 
 /** Staged copies (`.name.autopack-xxxx.tmp`) an interrupted apply or rollback left beside their targets. */
 async function removeStagedLeftovers(repoRoot: string, paths: readonly string[]): Promise<void> {
+  const realRoot = realpathSync(repoRoot);
   for (const relative of paths) {
     const target = resolveInside(repoRoot, relative);
-    const prefix = `.${path.basename(target)}.autopack-`;
+    // A directory that now leads out of the repository is left alone; the rollback that follows reports it.
+    if (directoryProblem(realRoot, target) !== null) continue;
     let names: string[];
     try {
       names = await fs.readdir(path.dirname(target));
@@ -30,11 +34,7 @@ async function removeStagedLeftovers(repoRoot: string, paths: readonly string[])
       continue;
     }
     for (const name of names) {
-      if (name.startsWith(prefix) && name.endsWith('.tmp')) await fs.rm(path.join(path.dirname(target), name), { force: true });
-    }
-    const restorePrefix = `${path.basename(target)}.autopack-restore-`;
-    for (const name of names) {
-      if (name.startsWith(restorePrefix) && name.endsWith('.tmp')) await fs.rm(path.join(path.dirname(target), name), { force: true });
+      if (isStagedCopyOf(name, path.basename(target))) await fs.rm(path.join(path.dirname(target), name), { force: true });
     }
   }
 }
@@ -55,7 +55,7 @@ export async function recoverInterruptedApply(repoRoot: string, backupDir: strin
     return true;
   }
   const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as BackupManifestEntry[];
-  const intended = new Map(changes.map((c) => [c.path.split(path.sep).join('/'), c]));
+  const intended = new Map(changes.map((c) => [repoKey(repoRoot, c.path), c]));
   for (const entry of manifest) {
     const now = await currentHash(resolveInside(repoRoot, entry.path));
     const change = intended.get(entry.path);

@@ -13,3 +13,11 @@ export function resolveInside(repoRoot: string, relative: string): string {
   }
   return absolute;
 }
+
+/**
+ * The repo-relative POSIX spelling of a path (`./src/a.ts` → `src/a.ts`): the key apply writes into the
+ * pre-image manifest and recovery looks changes up by, so both always agree.
+ */
+export function repoKey(repoRoot: string, relative: string): string {
+  return path.relative(path.resolve(repoRoot), resolveInside(repoRoot, relative)).split(path.sep).join('/');
+}

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppliedChangeSet } from '../machines/effectContracts.js';
@@ -6,6 +6,8 @@ import { AutopackError } from '../model/errors.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { sha256 } from './hash.js';
 import { resolveInside } from './resolveInside.js';
+import { stagedPathFor } from './stagedPath.js';
+import { writeProblem } from './writeTarget.js';
 
 export interface RollbackChangeSetInput {
   repoRoot: string;
@@ -28,9 +30,23 @@ async function readManifest(backupDir: string): Promise<BackupManifestEntry[]> {
 export async function rollbackChangeSet(input: RollbackChangeSetInput): Promise<{ restored: string[] }> {
   const repoRoot = path.resolve(input.repoRoot);
   const manifest = await readManifest(input.applied.backupDir);
+  const realRoot = fsSync.realpathSync(repoRoot);
+  const refuse = (entry: BackupManifestEntry, problem: string, restoredSoFar: readonly string[]): AutopackError =>
+    new AutopackError(
+      'ROLLBACK_FAILED',
+      `cannot restore ${entry.path}: ${problem}; ${restoredSoFar.length === 0 ? 'nothing was restored' : `restored so far: ${restoredSoFar.join(', ')}`}. ` +
+        `Its pre-image is in ${input.applied.backupDir} (manifest.json lists the attempt's files): put it back by hand, then start a new run`,
+    );
+  // Nothing is restored unless every file can be: the tree as it is now is checked first, then again right before each write.
+  for (const entry of manifest) {
+    const problem = writeProblem(realRoot, resolveInside(repoRoot, entry.path));
+    if (problem !== null) throw refuse(entry, problem, []);
+  }
   const restored: string[] = [];
   for (const entry of manifest) {
     const target = resolveInside(repoRoot, entry.path);
+    const problem = writeProblem(realRoot, target);
+    if (problem !== null) throw refuse(entry, problem, restored);
     if (!entry.existedBefore || entry.backupFile === null) {
       await fs.rm(target, { force: true });
       restored.push(entry.path);
@@ -46,7 +62,7 @@ export async function rollbackChangeSet(input: RollbackChangeSetInput): Promise<
     if (sha256(content) !== entry.beforeSha256) {
       throw new AutopackError('ROLLBACK_FAILED', `cannot restore ${entry.path}: its pre-image ${backupPath} does not match the recorded hash`);
     }
-    const staged = path.join(path.dirname(target), `.${path.basename(target)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+    const staged = stagedPathFor(target);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const handle = await fs.open(staged, 'wx', entry.fileMode ?? 0o644);
     try {

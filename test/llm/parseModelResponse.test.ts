@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseModelResponse } from '../../src/llm/parseModelResponse.js';
+import { canonicalChangePath } from '../../src/validation/index.js';
 import { balancedObjectSpans, repairJson } from '../../src/llm/repairJson.js';
 import type { LLMResponse } from '../../src/llm/types.js';
 
@@ -28,6 +29,12 @@ describe('parseModelResponse', () => {
     expect(parsed.ok && parsed.value).toEqual(expected);
   });
 
+  it('gives every path its canonical spelling, and leaves paths validation must refuse as the model wrote them', () => {
+    const written = ['./src/../lib/x.ts', 'a//b/./c.ts', 'src/', 'plain.ts', '../up.ts', 'src/../../up.ts', '/etc/passwd', '//server/share/x', 'C:/x', 'src\\a.ts', '.', './', '', ' '];
+    const parsed = parseModelResponse(reply(JSON.stringify({ summary: 's', files: written.map((p) => ({ path: p, mode: 'create', new_content: 'x' })) })));
+    expect(parsed.ok && parsed.value.files.map((f) => f.path)).toEqual(['lib/x.ts', 'a/b/c.ts', 'src', 'plain.ts', ...written.slice(4)]);
+  });
+
   it('names the field when the JSON does not match the schema', () => {
     const parsed = parseModelResponse(reply('{"summary": "s", "files": [{"path": "a", "mode": "patch", "new_content": "x"}]}'));
     expect(parsed).toMatchObject({ ok: false, code: 'RESPONSE_UNPARSEABLE' });
@@ -50,7 +57,7 @@ describe('parseModelResponse', () => {
     expect(parseModelResponse(reply('  \n'))).toMatchObject({ ok: false, code: 'LLM_EMPTY_RESPONSE' });
   });
 
-  it('round-trips any answer wrapped in a fence with prose around it (property)', () => {
+  it('round-trips any answer wrapped in a fence with prose around it, paths canonical (property)', () => {
     const change = fc.record({
       path: fc.string({ minLength: 1 }),
       mode: fc.constantFrom('create' as const, 'modify' as const, 'delete' as const),
@@ -60,7 +67,8 @@ describe('parseModelResponse', () => {
     fc.assert(
       fc.property(fc.record({ summary: fc.string(), files: fc.array(change, { maxLength: 4 }) }), prose, prose, (answer, before, after) => {
         const parsed = parseModelResponse(reply(`${before}\n\`\`\`json\n${JSON.stringify(answer, null, 2)}\n\`\`\`\n${after}`));
-        expect(parsed.ok && parsed.value).toEqual(answer);
+        const files = answer.files.map((file) => ({ ...file, path: canonicalChangePath(file.path) }));
+        expect(parsed.ok && parsed.value).toEqual({ ...answer, files });
       }),
     );
   });

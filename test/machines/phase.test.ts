@@ -48,6 +48,29 @@ describe('phase machine (pure, via transition())', () => {
     expect(next.value).toBe('failed');
     expect(next.output).toMatchObject({ success: false, failureCode: 'ABORTED' });
   });
+
+  it('does not retry an apply whose undo failed: the next attempt would start from a half-restored tree', () => {
+    const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output }) as unknown as PhaseEvent;
+    const response = { content: '{}', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
+    let [snapshot] = initialTransition(phaseMachine, phaseInput({ maxRetries: 5 }));
+    for (const event of [
+      done('callLlm', { ok: true, value: { request: {}, response, latencyMs: 1, context: [] }, at: 1 }),
+      done('parseResponse', { ok: true, value: { summary: 's', files: [] }, at: 2 }),
+      done('validateChanges', { ok: true, value: { checked: 0 }, at: 3 }),
+    ]) [snapshot] = transition(phaseMachine, snapshot, event);
+    expect(snapshot.value).toBe('applying');
+    const [next] = transition(phaseMachine, snapshot, done('applyChanges', { ok: false, error: { code: 'ROLLBACK_FAILED', errors: ['a.txt could not be restored'], retryable: false }, at: 4 }));
+    expect(next.value).toBe('failed');
+    expect(next.output).toMatchObject({ success: false, failureCode: 'ROLLBACK_FAILED' });
+  });
+
+  it('does not retry a repository file that cannot be read', () => {
+    const [start] = initialTransition(phaseMachine, phaseInput({ maxRetries: 5 }));
+    const unreadable = { type: 'xstate.done.actor.callLlm', output: { ok: false, error: { code: 'FILE_UNREADABLE', errors: ['cannot read a.txt'], retryable: false }, at: 1 } } as unknown as PhaseEvent;
+    const [next] = transition(phaseMachine, start, unreadable);
+    expect(next.value).toBe('failed');
+    expect(next.output).toMatchObject({ success: false, failureCode: 'FILE_UNREADABLE' });
+  });
 });
 
 const outcomeArb = fc.constantFrom<AttemptOutcome>(...ATTEMPT_OUTCOMES);

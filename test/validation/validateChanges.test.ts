@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,9 +21,9 @@ function repo(): string {
   return root;
 }
 
-const protectedPaths = defaultProtectedPaths('/r', '/r/.autonomous_runs/autopack.db');
+/** Validates as a run does: the default protected paths, with its event log at data/log.db inside the repository. */
 const check = (root: string, changes: unknown[], allowMassDeletion = false) =>
-  validateChanges(changes, { repoRoot: root, protectedPaths: ['.autonomous_runs/', '.git/', 'autopack.db', 'data/log.db', 'data/log.db-wal', 'data/log.db-shm', 'data/log.db-journal'], allowMassDeletion });
+  validateChanges(changes, { repoRoot: root, protectedPaths: defaultProtectedPaths(root, path.join(root, 'data', 'log.db')), allowMassDeletion });
 
 const create = (p: string, content = 'x\n') => ({ path: p, mode: 'create', new_content: content });
 
@@ -109,8 +110,7 @@ describe('validateChanges and symlinks (real temp directories)', () => {
     fs.symlinkSync('../outside', path.join(root, 'link'));
     const [valid, errors] = check(root, [create('link/x.txt')]);
     expect(valid).toBe(false);
-    expect(errors[0]).toMatch(/files\[0\] "link\/x\.txt": link is a symlink to .*outside, outside the repository/);
-    expect(fs.existsSync(path.join(parent, 'outside', 'x.txt'))).toBe(false);
+    expect(errors).toEqual([`files[0] "link/x.txt": link is a symlink to ${fs.realpathSync(path.join(parent, 'outside'))}, outside the repository`]);
   });
 
   it('rejects a symlinked file that points outside', () => {
@@ -124,6 +124,27 @@ describe('validateChanges and symlinks (real temp directories)', () => {
     expect(errors[0]).toMatch(/innocent\.txt is a symlink to .*secret\.txt, outside the repository/);
   });
 
+  it.each([
+    ['create', { path: 'link.txt', mode: 'create', new_content: 'x' }],
+    ['modify', { path: 'link.txt', mode: 'modify', new_content: 'x' }],
+    ['delete', { path: 'link.txt', mode: 'delete' }],
+  ])('refuses to %s a file that is itself a symlink, naming its target', (_mode, change) => {
+    const root = repo();
+    fs.writeFileSync(path.join(root, 'real.txt'), 'real\n');
+    fs.symlinkSync('real.txt', path.join(root, 'link.txt'));
+    expect(check(root, [change])).toEqual([false, ['files[0] "link.txt": link.txt is a symlink (to real.txt); change real.txt itself']]);
+  });
+
+  it('names the target by its path in the repository, however the link spells it', () => {
+    const root = repo();
+    fs.symlinkSync('../src/app.ts', path.join(root, 'docs', 'app.ts'));
+    fs.symlinkSync('../src', path.join(root, 'docs', 'code'));
+    expect(check(root, [create('docs/app.ts'), create('docs/code')])[1]).toEqual([
+      'files[0] "docs/app.ts": docs/app.ts is a symlink (to src/app.ts); change src/app.ts itself',
+      'files[1] "docs/code": docs/code is a symlink (to the directory src); name a file inside src',
+    ]);
+  });
+
   it('rejects a path through a symlink into a protected directory', () => {
     const root = repo();
     fs.symlinkSync('.git', path.join(root, 'cfg'));
@@ -133,9 +154,37 @@ describe('validateChanges and symlinks (real temp directories)', () => {
   });
 });
 
+describe('validateChanges and errors other than absence (real file-system conditions)', () => {
+  it('treats only ENOENT and ENOTDIR (a parent that is a regular file or a FIFO) as absent', () => {
+    const root = repo();
+    execFileSync('mkfifo', [path.join(root, 'pipe')]);
+    expect(check(root, [create('README.md/x.ts'), create('pipe/x.ts')])).toEqual([true, []]);
+    expect(check(root, [{ path: 'pipe/x.ts', mode: 'modify', new_content: 'x' }])[1]).toEqual([
+      'files[0] "pipe/x.ts": cannot modify a file that does not exist; use "create" for a new file',
+    ]);
+  });
+
+  it('reports a file name the OS refuses (ENAMETOOLONG) instead of taking it for a new file', () => {
+    const long = `src/${'a'.repeat(300)}.ts`;
+    const [valid, errors] = check(repo(), [create(long)]);
+    expect(valid).toBe(false);
+    expect(errors).toEqual([
+      `files[0] "${long}": cannot read it (ENAMETOOLONG: name too long); autopack does not write a file it cannot check: fix it on disk, or leave it out of the change`,
+    ]);
+  });
+
+  it('reports a symlink loop on the path (ELOOP) instead of calling it broken', () => {
+    const root = repo();
+    fs.symlinkSync('loop', path.join(root, 'loop'));
+    const [valid, errors] = check(root, [create('loop/x.ts')]);
+    expect(valid).toBe(false);
+    expect(errors).toEqual(['files[0] "loop/x.ts": cannot resolve the symlink loop (ELOOP: too many symbolic links encountered); write the file somewhere else']);
+  });
+});
+
 describe('defaultProtectedPaths', () => {
   it('adds the event log and its side files when the database is inside the repository', () => {
-    expect(protectedPaths).toEqual([
+    expect(defaultProtectedPaths('/r', '/r/.autonomous_runs/autopack.db')).toEqual([
       '.autonomous_runs/', '.git/', 'autopack.db',
       '.autonomous_runs/autopack.db', '.autonomous_runs/autopack.db-wal', '.autonomous_runs/autopack.db-shm', '.autonomous_runs/autopack.db-journal',
     ]);

@@ -36,6 +36,17 @@ function readRun(runId: string, location: { repo?: string | undefined; db?: stri
   }
 }
 
+/**
+ * How many answers of a script the run has used: the calls whose outcome the log has. A call logged as
+ * attempted but with no outcome (the process died while it was answered) is asked again on resume, and
+ * must get the same answer.
+ */
+function answersUsed(history: readonly StoredRunEvent[]): number {
+  const key = (data: { phaseIndex: number; attempt: number }) => `${data.phaseIndex}/${data.attempt}`;
+  const decided = new Set(history.flatMap((e) => (e.type === 'llm.completed' || e.type === 'llm.failed' ? [key(e.data)] : [])));
+  return history.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1 && decided.has(key(e.data))).length;
+}
+
 function findRun(runArg: string | undefined, last: boolean, location: { repo?: string | undefined; db?: string | undefined }): RunToResume {
   if (runArg === undefined && !last) {
     throw new AutopackError('INPUT_INVALID', 'name the run to resume (`autopack runs` lists them), or pass --last for the latest');
@@ -64,7 +75,7 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const connection = given.llm !== undefined ? given : { ...recorded, ...givenConnection(given) };
   // Only a scripted model needs the whole log before the run goes on (to skip the answers it used).
   const history = connection.llm?.startsWith('scripted:') === true ? readRun(runId, flags) : undefined;
-  const alreadyServed = history?.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1).length ?? 0;
+  const alreadyServed = history === undefined ? 0 : answersUsed(history);
   const executor = new PhaseExecutor({
     llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),
     repoRoot: start.repoRoot,

@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'MACHINE_VERSION_MISMATCH',
   'RESUME_DIVERGED',
   'INTERNAL',
+  /** A git command failed (or HEAD moved under a compare-and-swap); the message names the command and quotes git's stderr. */
+  'GIT_FAILED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -4,4 +4,8 @@ export { headSha } from './headSha.js';
 export { uncommittedPaths } from './uncommittedPaths.js';
 export { commitFiles } from './commitFiles.js';
 export type { CommitRequest } from './commitFiles.js';
+export { findCommitWithTrailers, DEFAULT_TRAILER_SEARCH_DEPTH } from './findCommitWithTrailers.js';
+export { filesOfCommit } from './filesOfCommit.js';
+export { commitsTouching } from './commitsTouching.js';
+export type { LoggedCommit } from './readLog.js';
 export { FALLBACK_IDENTITY } from './identity.js';

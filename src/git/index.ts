@@ -4,6 +4,8 @@ export { headSha } from './headSha.js';
 export { uncommittedPaths } from './uncommittedPaths.js';
 export { commitFiles } from './commitFiles.js';
 export type { CommitRequest } from './commitFiles.js';
+export { commitRestoring } from './commitRestoring.js';
+export type { RestoreRequest } from './commitRestoring.js';
 export { findCommitWithTrailers, DEFAULT_TRAILER_SEARCH_DEPTH } from './findCommitWithTrailers.js';
 export { filesOfCommit } from './filesOfCommit.js';
 export { commitsTouching } from './commitsTouching.js';

@@ -10,4 +10,6 @@ export { findCommitWithTrailers, DEFAULT_TRAILER_SEARCH_DEPTH } from './findComm
 export { filesOfCommit } from './filesOfCommit.js';
 export { commitsTouching } from './commitsTouching.js';
 export type { LoggedCommit } from './readLog.js';
+export { addWorktree, removeWorktree } from './worktree.js';
+export { branchExists } from './branchExists.js';
 export { FALLBACK_IDENTITY } from './identity.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GitRepo } from './gitRepo.js';
 import { headSha } from './headSha.js';
-import { recordCommit } from './recordCommit.js';
+import { afterCommit, recordCommit } from './recordCommit.js';
 import { checkRelativePath, toTopPath } from './repoPaths.js';
 import { runGit } from './runGit.js';
 import { syncUserIndex } from './syncUserIndex.js';
@@ -66,7 +66,7 @@ export async function commitFiles(repo: GitRepo, request: CommitRequest): Promis
     if (present.length > 0) await runGit(repo.top, ['update-index', '-z', '--add', '--replace', '--stdin'], { env, input: `${present.join('\0')}\0` });
     const recorded = await recordCommit(repo, { env, parent, allowed: new Set(topPaths), message: request.message, trailers: request.trailers });
     if (recorded === null) return null;
-    await syncUserIndex(repo, env, recorded.changed, recorded.sha.length);
+    await afterCommit(recorded.sha, recorded.changed, 'git reset -q', () => syncUserIndex(repo, env, recorded.changed, recorded.sha.length));
     return { sha: recorded.sha };
   });
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GitRepo } from './gitRepo.js';
 import { headSha } from './headSha.js';
-import { recordCommit } from './recordCommit.js';
+import { afterCommit, recordCommit } from './recordCommit.js';
 import { checkRelativePath, toTopPath } from './repoPaths.js';
 import { runGit } from './runGit.js';
 import { syncUserIndex } from './syncUserIndex.js';
@@ -89,8 +89,10 @@ export async function commitRestoring(repo: GitRepo, request: RestoreRequest): P
     if (records.length > 0) await runGit(repo.top, ['update-index', '-z', '--add', '--replace', '--index-info'], { env, input: `${records.join('\0')}\0` });
     const recorded = await recordCommit(repo, { env, parent, allowed: new Set(byPath.keys()), message: request.message, trailers: request.trailers });
     if (recorded === null) return null;
-    await writeWorkingTree(repo, env, recorded.changed);
-    await syncUserIndex(repo, env, recorded.changed, recorded.sha.length);
+    await afterCommit(recorded.sha, recorded.changed, 'git restore --source=HEAD --staged --worktree', async () => {
+      await writeWorkingTree(repo, env, recorded.changed);
+      await syncUserIndex(repo, env, recorded.changed, recorded.sha.length);
+    });
     return { sha: recorded.sha };
   });
 }

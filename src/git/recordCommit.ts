@@ -75,3 +75,21 @@ export async function recordCommit(repo: GitRepo, input: RecordCommitInput): Pro
   }
   return { sha, changed };
 }
+
+/**
+ * Runs a step that follows a recorded commit (updating the user's index or working tree). If it fails, HEAD
+ * has already moved: the error says so, names the commit and the paths, and gives the git command that
+ * finishes the job by hand.
+ */
+export async function afterCommit(sha: string, topPaths: readonly string[], repair: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    const quoted = topPaths.map((p) => JSON.stringify(p)).join(' ');
+    throw new AutopackError(
+      'GIT_FAILED',
+      `commit ${sha} is on HEAD, but then ${error instanceof Error ? error.message : String(error)}; to bring ${topPaths.join(', ')} in line with it, run from the repository's top: ${repair} -- ${quoted}`,
+      { cause: error, detail: error instanceof AutopackError ? error.detail : undefined },
+    );
+  }
+}

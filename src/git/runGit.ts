@@ -88,7 +88,8 @@ export function runGit(cwd: string, args: readonly string[], options: RunGitOpti
           resolve({ stdout, stderr, exitCode });
           return;
         }
-        const said = stderr.trim() || stdout.trim() || '(no output)';
+        // One line for the short form; the detail keeps git's output as it was.
+        const said = (stderr.trim() || stdout.trim() || '(no output)').replace(/\s*\n\s*/g, ' ');
         const excerpt = said.length > STDERR_IN_MESSAGE ? `${said.slice(0, STDERR_IN_MESSAGE)}…` : said;
         reject(
           new AutopackError('GIT_FAILED', `${command} failed with exit code ${exitCode} in ${cwd}: ${excerpt}`, {

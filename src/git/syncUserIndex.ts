@@ -8,7 +8,9 @@ import { readIndexEntries, type TempIndexEnv } from './tempIndex.js';
  * then the commit's entry is added when it has one. This is `git update-index --index-info`, not `git reset`:
  * every other path of the index, staged changes included, is left as it was. A path the user had staged
  * something else for ends up with the committed content; callers refuse to commit such paths beforehand.
- * (`oidLength`: 40 or 64, for the zero id of a removal.) Then `git add --refresh` records the files' stat data, so `git status` sees them clean without rehashing.
+ * Then `git add --refresh` records the files' stat data, so `git status` and plumbing such as `diff-files`
+ * see them clean without rehashing. `oidLength` (40, or 64 in a SHA-256 repository) sizes the zero id that
+ * marks a removal.
  */
 export async function syncUserIndex(repo: GitRepo, tempEnv: TempIndexEnv, topPaths: readonly string[], oidLength: number): Promise<void> {
   if (topPaths.length === 0) return;

@@ -125,6 +125,14 @@ describe('commitFiles', () => {
     expect(statusLines(dir)).toEqual(['A  mine.txt']);
   });
 
+  it('commits a listed file even when .gitignore matches it, and a path listed twice once', async () => {
+    const dir = makeRepo(tempDir(), { committed: { '.gitignore': '*.log\n' } });
+    writeTree(dir, { 'build.log': 'listed\n', 'other.log': 'not listed\n' });
+    const result = await commitFiles(await open(dir), { files: ['build.log', 'build.log'], message: 'log', trailers: {} });
+    expect(nameStatus(dir, result!.sha)).toEqual(['A\tbuild.log']);
+    expect(statusLines(dir)).toEqual([]);
+  });
+
   it('returns null and changes nothing when no listed file differs from HEAD', async () => {
     const dir = makeRepo(tempDir(), { committed: { 'a.txt': 'a\n' } });
     writeTree(dir, { 'b.txt': 'untracked\n' });
@@ -161,6 +169,21 @@ describe('commitFiles', () => {
     expect((error as AutopackError).message).toContain(moved);
     expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(moved);
     expect(statusLines(dir)).toEqual([' M a.txt']);
+  });
+
+  it('when the user’s index is locked after the commit is made, says so, naming the commit and the command that finishes the job', async () => {
+    const dir = makeRepo(tempDir(), { committed: { 'a.txt': 'a\n' } });
+    writeTree(dir, { 'a.txt': 'a2\n' });
+    fs.writeFileSync(path.join(dir, '.git', 'index.lock'), '');
+    const error = await commitFiles(await open(dir), { files: ['a.txt'], message: 'locked', trailers: {} }).catch((e: unknown) => e);
+    const head = git(dir, 'rev-parse', 'HEAD').trim();
+    expect((error as AutopackError).code).toBe('GIT_FAILED');
+    expect((error as AutopackError).message).toContain(`commit ${head} is on HEAD, but then`);
+    expect((error as AutopackError).message).toContain('index.lock');
+    expect((error as AutopackError).message).toContain('git reset -q -- "a.txt"');
+    fs.rmSync(path.join(dir, '.git', 'index.lock'));
+    git(dir, 'reset', '-q', '--', 'a.txt');
+    expect(statusLines(dir)).toEqual([]);
   });
 
   it('refuses paths that are absolute, leave repoRoot or are not normalised, naming them', async () => {

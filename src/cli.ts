@@ -13,6 +13,7 @@ const load = {
   run: () => import('./cli/runCommand.js'),
   state: () => import('./cli/stateCommand.js'),
   status: () => import('./cli/statusCommand.js'),
+  undo: () => import('./cli/undoCommand.js'),
 };
 
 const program = new Command('autopack')
@@ -42,6 +43,9 @@ program
   .option('--max-total-tokens <n>', 'stop the run (resumably) before a call that could take its tokens past N')
   .option('--max-cost-usd <amount>', 'stop the run (resumably) before a call that could take its cost past this; prices per model can be set in the plan')
   .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower); see docs/durability.md', 'normal')
+  .option('--no-commit', 'in a git repository, do not commit each succeeded phase (see docs/git.md)')
+  .option('--allow-dirty', 'let the run overwrite files with your uncommitted changes (their pre-images are kept under .autonomous_runs/backups/)')
+  .option('--worktree', 'work in a git worktree on a new branch autopack/<run id>, leaving your checkout untouched')
   .option('--json', 'print the OrchestrationResult as JSON on stdout (progress stays on stderr)')
   .option('--inspect <ws-url>', "also stream XState inspection events, in @statelyai/inspect's protocol, to this WebSocket (e.g. a Stately inspector)")
   .addHelpText(
@@ -138,6 +142,22 @@ program
   .option('--json', 'print JSON')
   .action(async (run: string | undefined, flags: { repo?: string; db?: string; json?: boolean }) => {
     process.exitCode = (await load.status()).statusCommand(run, flags, processIo);
+  });
+
+program
+  .command('undo')
+  .description("put the files of a run's commits (or one phase's) back as they were before the run, as one new commit")
+  .argument('<run>', 'run id (from `autopack status`)')
+  .option('--phase <id>', "undo only this phase's commit")
+  .addOption(repoOption('repository the run changed'))
+  .addOption(dbOption())
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText(
+    'after',
+    "\nThe run's commits are read from its log. Your staged and unstaged changes to other files stay as they are. Refused (exit 2) when\nthose files have uncommitted changes, or a later commit not being undone changed them; a second undo says there is nothing to undo.",
+  )
+  .action(async (run: string, flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.undo()).undoCommand(run, flags, processIo);
   });
 
 program

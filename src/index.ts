@@ -1,5 +1,6 @@
 export { PhaseExecutor, PhaseExecutorOptionsSchema } from './executor/phaseExecutor.js';
 export type { ExecutePhaseOptions, PhaseExecutorOptions, RunPlanRequest } from './executor/phaseExecutor.js';
+export type { UndoOutcome } from './runtime/undoRun.js';
 export { PhaseOrchestrator } from './executor/phaseOrchestrator.js';
 export type { PhaseOrchestratorOptions, RunPhasesOptions } from './executor/phaseOrchestrator.js';
 

@@ -11,6 +11,7 @@ export function exitCodeFor(error: unknown): number {
       case 'RUN_NOT_FOUND':
       case 'RUN_LOCKED':
       case 'MACHINE_VERSION_MISMATCH':
+      case 'UNCOMMITTED_CHANGES':
         return EXIT.badInput;
       case 'ABORTED':
         return EXIT.interrupted;

@@ -40,6 +40,8 @@ export function describeEvent(event: StoredRunEvent): string {
       return `attempt ${event.data.attempt}: pre-images saved, replacing ${event.data.files.length} file(s)`;
     case 'run.resumed':
       return `run resumed after event ${event.data.fromSeq} by process ${event.data.pid} on ${event.data.host}`;
+    case 'run.undone':
+      return `undone: ${event.data.phaseIds.join(', ')} put back as before the run in commit ${event.data.commit.slice(0, 12)} (${event.data.files.join(', ')})`;
     case 'phase.finished':
       return `phase ${event.data.phaseIndex + 1} ${event.data.success ? 'succeeded' : 'failed'}`;
     case 'changes.applied':
@@ -59,6 +61,11 @@ export function describeEvent(event: StoredRunEvent): string {
       return `attempt ${event.data.attempt}: changes valid`;
     case 'changes.rolled_back':
       return event.data.outcome.ok ? `attempt ${event.data.attempt}: rolled back ${event.data.outcome.value.restored.length} file(s)` : 'rolled back';
+    case 'phase.committed': {
+      const out = event.data.outcome;
+      if (!out.ok) return 'committed';
+      return out.value.sha === null ? `attempt ${event.data.attempt}: no commit (${out.value.skipped.replaceAll('-', ' ')})` : `attempt ${event.data.attempt}: committed ${out.value.sha.slice(0, 12)}`;
+    }
     case 'backoff.elapsed':
       return `backoff over, starting attempt ${event.data.attempt + 1}`;
     case 'llm.failed':
@@ -67,6 +74,7 @@ export function describeEvent(event: StoredRunEvent): string {
     case 'changes.apply_failed':
     case 'health.check_errored':
     case 'changes.rollback_failed':
+    case 'phase.commit_failed':
     case 'backoff.failed': {
       const out = event.data.outcome;
       const errors = out.ok ? [] : out.error.errors;

@@ -16,7 +16,8 @@ export function formatSummary(result: OrchestrationResult, dbPath: string): stri
   }
   for (const phase of result.phase_results) {
     const retries = phase.retry_count > 0 ? ` after ${phase.retry_count} retr${phase.retry_count === 1 ? 'y' : 'ies'}` : '';
-    lines.push(`  ${phase.success ? '✓' : '✗'} ${phase.phase_id}${retries}: ${phase.summary || '(no summary)'}`);
+    const commit = phase.commit === null ? '' : ` [${phase.commit.slice(0, 12)}]`;
+    lines.push(`  ${phase.success ? '✓' : '✗'} ${phase.phase_id}${retries}${commit}: ${phase.summary || '(no summary)'}`);
     if (phase.success && phase.files_changed.length > 0) lines.push(`      files: ${phase.files_changed.join(', ')}`);
     for (const error of phase.errors) lines.push(`      ${error.split('\n')[0]}`);
   }
@@ -24,6 +25,7 @@ export function formatSummary(result: OrchestrationResult, dbPath: string): stri
   if (notRun > 0 && result.status !== 'interrupted') {
     lines.push(`  ${notRun} phase(s) not run (stopped after a failure; --continue-on-failure runs them)`);
   }
+  if (result.branch !== null) lines.push(`Branch: ${result.branch} holds the run's commits (git log ${result.branch}); your checkout was not touched`);
   lines.push(`Log: autopack log ${result.run_id} --db ${dbPath}`);
   return lines.join('\n');
 }

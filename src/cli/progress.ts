@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { StoredRunEvent } from '../store/events.js';
+import type { RunStartedData, StoredRunEvent } from '../store/events.js';
 import { describeEvent } from './describeEvent.js';
 
 /** Prints one line per meaningful event to a stream (stderr), so stdout stays free for results. */
@@ -10,6 +10,7 @@ export function showProgress(events$: Observable<StoredRunEvent>, write: (line: 
       case 'run.started':
         totalPhases = event.data.phases.length;
         write(`autopack: ${describeEvent(event)}`);
+        for (const line of gitLines(event.data)) write(`autopack: ${line}`);
         return;
       case 'phase.started': {
         write(`[${event.data.phaseIndex + 1}/${totalPhases}] ${event.data.phaseId}`);
@@ -29,10 +30,21 @@ export function showProgress(events$: Observable<StoredRunEvent>, write: (line: 
         return;
       default:
         write(`  ${describeEvent(event)}${event.target === 'retrying' ? ' (will retry)' : ''}`);
-        // The phase's own final transition, not the orchestrator's reaction, which is logged after the
-        // next phase has already started.
+        // The phase's own final transition, not the orchestrator's reaction to it.
         if (event.target === 'done') write('  ✓ done');
         if (event.target === 'failed') write('  ✗ failed');
     }
   });
+}
+
+/** Said once, at the start: where the run's work goes in git, or that it makes no commits. */
+function gitLines(start: RunStartedData): string[] {
+  const git = start.options.git;
+  if (git === undefined) return [];
+  if (!git.repository) return [`${start.repoRoot} is not a git repository: no commits are made`];
+  const lines: string[] = [];
+  if (git.worktree !== null) lines.push(`working in ${git.worktree.path} on branch ${git.worktree.branch}; your checkout is not touched`);
+  if (!git.commit) lines.push('--no-commit: the phases\' changes are left uncommitted');
+  if (git.allowDirty) lines.push('--allow-dirty: files with uncommitted changes may be overwritten (pre-images under .autonomous_runs/backups/)');
+  return lines;
 }

@@ -66,8 +66,10 @@ function findRun(runArg: string | undefined, last: boolean, location: { repo?: s
 export async function resumeCommand(runArg: string | undefined, rawFlags: ResumeFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(ResumeFlagsSchema, rawFlags);
   const { runId, start } = findRun(runArg, flags.last, flags);
-  if (!fs.existsSync(start.repoRoot)) {
-    throw new AutopackError('INPUT_INVALID', `run ${runId} changes ${start.repoRoot}, which no longer exists; it cannot be resumed`);
+  // A worktree run works in a folder of its own, recreated from its branch if it is gone.
+  const checkout = start.options.git?.worktree?.checkout ?? start.repoRoot;
+  if (!fs.existsSync(checkout)) {
+    throw new AutopackError('INPUT_INVALID', `run ${runId} changes ${checkout}, which no longer exists; it cannot be resumed`);
   }
   // The connection the run was started with, unless the user names another model source now.
   const given = LlmConnectionFlagsSchema.parse(flags);
@@ -78,7 +80,7 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const alreadyServed = history === undefined ? 0 : answersUsed(history);
   const executor = new PhaseExecutor({
     llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),
-    repoRoot: start.repoRoot,
+    repoRoot: checkout,
     dbPath: dbPathFrom(flags),
     durability: flags.durability,
   });

@@ -35,12 +35,15 @@ function runLine(state: RunState, status: string = state.status): string {
 }
 
 export function runDetail(state: RunState, status: string = state.status): string[] {
-  const lines = [runLine(state, status), `  repo: ${state.start?.repoRoot ?? '-'}`];
+  const worktree = state.start?.options.git?.worktree ?? null;
+  const lines = [runLine(state, status), `  repo: ${worktree === null ? (state.start?.repoRoot ?? '-') : worktree.checkout}`];
+  if (worktree !== null) lines.push(`  branch: ${worktree.branch} (worked in ${worktree.path})`);
   if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): autopack resume ${state.runId} continues it`);
   if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   for (const phase of state.phases) {
     const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';
-    lines.push(`  ${phase.status.padEnd(9)} ${phase.id}${where}: ${phase.spec.description.split('\n')[0]}`);
+    const commit = phase.commit === null ? '' : ` [${phase.commit.slice(0, 12)}]`;
+    lines.push(`  ${phase.status.padEnd(9)} ${phase.id}${where}${commit}: ${phase.spec.description.split('\n')[0]}`);
     if (phase.status === 'failed') {
       const last = phase.failedAttempts.at(-1);
       for (const error of last?.errors ?? []) lines.push(`            attempt ${last?.attempt}: ${error.split('\n')[0]}`);

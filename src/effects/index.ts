@@ -1,5 +1,6 @@
 import { fromApplyChanges, type ApplyChangesDeps } from './applyChanges.js';
 import { fromCallLlm, type CallLlmDeps } from './callLlm.js';
+import { fromCommitChanges, type CommitChangesDeps } from './commitChanges.js';
 import { fromParseResponse } from './parseResponse.js';
 import { fromRollbackChanges } from './rollbackChanges.js';
 import { fromRunHealthChecks } from './runHealthChecks.js';
@@ -7,10 +8,14 @@ import { fromSleep } from './sleep.js';
 import { fromValidateChanges } from './validateChanges.js';
 
 export type { CallLlmDeps } from './callLlm.js';
+export type { RunCommits } from './commitChanges.js';
 export { fromEffect } from './fromEffect.js';
 export type { EffectDefinition, EffectRuntime } from './fromEffect.js';
 
-export interface PhaseEffectsDeps extends CallLlmDeps, ApplyChangesDeps {}
+export interface PhaseEffectsDeps extends CallLlmDeps, ApplyChangesDeps, CommitChangesDeps {
+  /** The user's files with uncommitted changes when the run started: a change to one is refused. */
+  uncommittedPaths: ReadonlySet<string>;
+}
 
 /** Every effect the phase machine names, implemented; the composition root passes this to provide(). */
 export function createPhaseEffects(deps: PhaseEffectsDeps) {
@@ -21,6 +26,7 @@ export function createPhaseEffects(deps: PhaseEffectsDeps) {
     applyChanges: fromApplyChanges(deps),
     runHealthChecks: fromRunHealthChecks(deps),
     rollbackChanges: fromRollbackChanges(deps),
+    commitChanges: fromCommitChanges(deps),
     sleep: fromSleep(deps),
   };
 }

@@ -3,7 +3,7 @@ import { AutopackError } from '../model/errors.js';
 import { validateChanges } from '../validation/index.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
-export function fromValidateChanges(deps: EffectRuntime & { repoRoot: string }) {
+export function fromValidateChanges(deps: EffectRuntime & { repoRoot: string; uncommittedPaths: ReadonlySet<string> }) {
   return fromEffect<ValidateChangesInput, ValidateChangesOutput>(deps, {
     name: 'validateChanges',
     failureCode: 'CHANGES_INVALID',
@@ -13,6 +13,7 @@ export function fromValidateChanges(deps: EffectRuntime & { repoRoot: string }) 
         repoRoot: deps.repoRoot,
         protectedPaths: input.protectedPaths,
         allowMassDeletion: input.allowMassDeletion,
+        uncommittedPaths: deps.uncommittedPaths,
       });
       if (!valid) {
         throw new AutopackError('CHANGES_INVALID', errors[0] ?? 'the changes are invalid', { retryable: true, errors });

@@ -21,6 +21,9 @@ import { createRunId } from '../runtime/runId.js';
 import { compatibleStart } from '../runtime/machineCompatibility.js';
 import { backupRootFor, readRunStart, runStartOf } from '../runtime/runStart.js';
 import { verifyRun } from '../runtime/verifyRun.js';
+import { finishWorktree, prepareGitRun, runCommits, type GitRunOptions } from '../runtime/gitRun.js';
+import { ensureRunsDir, runsDirOf } from '../runtime/runsDir.js';
+import { undoRun, type UndoOutcome } from '../runtime/undoRun.js';
 import {
   createSqliteEventStore,
   evolveRunStateInPlace,
@@ -64,6 +67,12 @@ export const PhaseExecutorOptionsSchema = z.object({
   /** USD per million tokens, by model; overrides and extends the built-in table. */
   prices: PriceTableSchema.optional(),
   durability: z.enum(['normal', 'full']).default('normal'),
+  /** In a git repository, commit each succeeded phase (docs/git.md). */
+  commit: z.boolean().default(true),
+  /** Let a run write files that hold the user's uncommitted changes (their pre-images are kept). */
+  allowDirty: z.boolean().default(false),
+  /** Work in a git worktree on a new branch `autopack/<run id>`, leaving the user's checkout untouched. */
+  worktree: z.boolean().default(false),
   /** A log to use instead of the SQLite file at dbPath (e.g. createMemoryEventStore()); the caller closes it. */
   eventStore: z
     .custom<EventStore>((v) => typeof v === 'object' && v !== null && typeof (v as { append?: unknown }).append === 'function', {
@@ -157,6 +166,7 @@ export class PhaseExecutor {
   private readonly budget: RunBudget;
   private readonly prices: PriceTable;
   private readonly durability: Durability;
+  private readonly git: GitRunOptions;
   private readonly clock: () => number;
   private readonly subject = new Subject<StoredRunEvent>();
   private store: EventStore | null = null;
@@ -177,6 +187,7 @@ export class PhaseExecutor {
     this.budget = parsed.budget ?? {};
     this.prices = parsed.prices ?? {};
     this.durability = parsed.durability;
+    this.git = { commit: parsed.commit, allowDirty: parsed.allowDirty, worktree: parsed.worktree };
     this.clock = parsed.clock ?? Date.now;
     this.store = parsed.eventStore ?? null;
     this.ownsStore = parsed.eventStore === undefined;
@@ -223,9 +234,11 @@ export class PhaseExecutor {
 
     const llm = this.llmSettings(request);
     const runId = createRunId(this.clock());
+    // Before anything is written: the guard for the user's uncommitted work, and the worktree if asked for.
+    const git = await prepareGitRun(this.repoRoot, runId, specs.map((spec, index) => ({ id: ids[index] as string, deliverables: spec.deliverables })), this.git);
     const start: RunStartedData = {
       runId,
-      repoRoot: this.repoRoot,
+      repoRoot: git.runRoot,
       dbPath: this.dbPath,
       machineVersion: machineVersion(),
       phases: specs.map((spec, index) => ({
@@ -243,6 +256,7 @@ export class PhaseExecutor {
         backoff: this.backoff,
         llm,
         ...(request.llmConnection === undefined ? {} : { llmConnection: request.llmConnection }),
+        git: git.settings,
       },
     };
     request.onRunStarted?.(runId);
@@ -254,16 +268,21 @@ export class PhaseExecutor {
 
   /** Runs (or continues) a run in its repository, publishing each event, and returns its result. */
   private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState'>) {
+    const store = this.openStore();
+    ensureRunsDir(start.repoRoot);
     const state = await executeRun({
-      store: this.openStore(),
+      store,
       start,
       llmClient: this.llmClient,
       repoRoot: start.repoRoot,
       backupRoot: backupRootFor(start.repoRoot, start.runId),
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
+      commits: await runCommits(start),
+      uncommittedPaths: new Set(start.options.git?.uncommitted ?? []),
       ...extra,
     });
+    if (state.status !== 'running' && state.status !== 'interrupted') await finishWorktree(start);
     return toOrchestrationResult(state);
   }
 
@@ -293,6 +312,14 @@ export class PhaseExecutor {
   }
 
   /**
+   * Puts the files of a run's commits (or one phase's) back as they were before the run, as one new
+   * commit, logged in the run (docs/git.md). Refuses rather than overwrite anyone's work.
+   */
+  async undo(runId: string, options: { phaseId?: string } = {}): Promise<UndoOutcome> {
+    return undoRun(this.openStore(), runId, this.dbPath, { ...options, clock: this.clock });
+  }
+
+  /**
    * Re-runs the machines over a run's log without any effect and checks that they reproduce every logged
    * transition; throws RESUME_DIVERGED at the first difference. Returns the run's state (a pure fold).
    */
@@ -318,6 +345,7 @@ export class PhaseExecutor {
 
   /** The event log this executor writes; opened on first use. */
   openStore(): EventStore {
+    if (this.store === null && this.dbPath.startsWith(runsDirOf(this.repoRoot) + path.sep)) ensureRunsDir(this.repoRoot);
     this.store ??= createSqliteEventStore(this.dbPath, { durability: this.durability });
     return this.store;
   }

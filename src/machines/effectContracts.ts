@@ -113,6 +113,19 @@ export interface RollbackChangesOutput {
   restored: string[];
 }
 
+export interface CommitChangesInput {
+  phaseIndex: number;
+  phaseId: string;
+  /** The model's summary of the successful attempt: the commit's subject after the phase id. */
+  summary: string;
+  /** The files the phase changed (repo-relative), exactly what the commit holds. */
+  files: string[];
+}
+/** The phase's commit, or why none was made. */
+export type CommitChangesOutput =
+  | { sha: string; files: string[] }
+  | { sha: null; skipped: 'disabled' | 'not-a-git-repository' | 'nothing-changed' };
+
 export interface SleepInput {
   /** Epoch ms; a deadline rather than a duration so that a resumed run sleeps only what is left. */
   until: number;
@@ -129,6 +142,7 @@ export interface PhaseEffects {
   applyChanges: [ApplyChangesInput, AppliedChangeSet];
   runHealthChecks: [RunHealthChecksInput, RunHealthChecksOutput];
   rollbackChanges: [RollbackChangesInput, RollbackChangesOutput];
+  commitChanges: [CommitChangesInput, CommitChangesOutput];
   sleep: [SleepInput, SleepOutput];
 }
 export type PhaseEffectName = keyof PhaseEffects;

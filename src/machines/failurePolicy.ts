@@ -14,11 +14,13 @@ export const FINAL_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'LLM_REPLAY_MISS',
   'PROMPT_TOO_LARGE',
   'FILE_UNREADABLE',
+  'GIT_FAILED',
 ]);
 
 /** Failures that would recur in every later phase too, so the run stops whatever stopOnFailure says. */
 export const RUN_HALTING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ABORTED',
+  'GIT_FAILED',
   'LLM_AUTH_FAILED',
   'LLM_MODEL_NOT_FOUND',
   'LLM_REPLAY_MISS',

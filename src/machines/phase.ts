@@ -35,6 +35,8 @@ export interface PhaseContext extends PhaseMachineInput {
   lastErrors: string[];
   lastFailureCode: ErrorCode | null;
   response: LLMResponse | null;
+  /** The parsed answer's summary, for the phase's commit. */
+  summary: string;
   changes: FileChange[];
   applied: AppliedChangeSet | null;
   /** Kept as data, not as an `after` timer, because delayed transitions are not restored from snapshots. */
@@ -88,6 +90,7 @@ export const phaseMachine = setup({
     applyChanges: placeholder('applyChanges'),
     runHealthChecks: placeholder('runHealthChecks'),
     rollbackChanges: placeholder('rollbackChanges'),
+    commitChanges: placeholder('commitChanges'),
     sleep: placeholder('sleep'),
   },
   guards: {
@@ -126,6 +129,7 @@ export const phaseMachine = setup({
     startNextAttempt: assign(({ context }) => ({
       attempt: context.attempt + 1,
       response: null,
+      summary: '',
       changes: [],
       applied: null,
       backoffUntil: null,
@@ -141,6 +145,7 @@ export const phaseMachine = setup({
     lastErrors: [],
     lastFailureCode: null,
     response: null,
+    summary: '',
     changes: [],
     applied: null,
     backoffUntil: null,
@@ -179,7 +184,10 @@ export const phaseMachine = setup({
           {
             guard: 'effectSucceeded',
             target: 'validating',
-            actions: assign({ changes: ({ event }) => (event.output.ok ? event.output.value.files : []) }),
+            actions: assign({
+              changes: ({ event }) => (event.output.ok ? event.output.value.files : []),
+              summary: ({ event }) => (event.output.ok ? event.output.value.summary : ''),
+            }),
           },
           ...afterFailedStep,
         ],
@@ -225,8 +233,28 @@ export const phaseMachine = setup({
           writtenPaths: (context.applied?.files ?? []).filter((f) => f.mode !== 'delete').map((f) => f.path),
         }),
         onDone: [
-          { guard: 'checksPassed', target: 'done' },
+          { guard: 'checksPassed', target: 'committing' },
           { guard: 'effectSucceeded', target: 'rolling_back', actions: 'recordFailedChecks' },
+          { target: 'rolling_back', actions: 'recordFailure' },
+        ],
+      },
+    },
+    /**
+     * The phase's files become one commit (in a git repository, unless commits are off). A commit that
+     * cannot be made undoes the attempt like a failed check.
+     */
+    committing: {
+      invoke: {
+        id: 'commitChanges',
+        src: 'commitChanges',
+        input: ({ context }) => ({
+          phaseIndex: context.phaseIndex,
+          phaseId: context.phaseId,
+          summary: context.summary,
+          files: (context.applied?.files ?? []).map((f) => f.path),
+        }),
+        onDone: [
+          { guard: 'effectSucceeded', target: 'done' },
           { target: 'rolling_back', actions: 'recordFailure' },
         ],
       },

@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   /** A git command failed (or HEAD moved under a compare-and-swap); the message names the command and quotes git's stderr. */
   'GIT_FAILED',
+  /** Files the run would write hold the user's uncommitted changes (docs/git.md). */
+  'UNCOMMITTED_CHANGES',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

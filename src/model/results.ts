@@ -30,6 +30,8 @@ export const PhaseResultSchema = z.object({
   retry_count: z.number().int().nonnegative(),
   run_id: z.string(),
   phase_id: z.string(),
+  /** The phase's commit (git repositories, commits on); null otherwise. */
+  commit: z.string().nullable(),
 });
 export type PhaseResult = z.infer<typeof PhaseResultSchema>;
 
@@ -50,6 +52,8 @@ export const OrchestrationResultSchema = z.object({
   total_tokens: z.number().int().nonnegative(),
   /** USD at the price table's rates; null when a model had no known price. */
   total_cost_usd: z.number().nonnegative().nullable(),
+  /** The branch holding the run's commits when it ran in a worktree (`--worktree`); null otherwise. */
+  branch: z.string().nullable(),
 });
 export type OrchestrationResult = z.infer<typeof OrchestrationResultSchema>;
 

@@ -9,6 +9,7 @@ export const EFFECT_EVENT_TYPES: { [K in PhaseEffectName]: [RunEventType, RunEve
   applyChanges: ['changes.applied', 'changes.apply_failed'],
   runHealthChecks: ['health.checked', 'health.check_errored'],
   rollbackChanges: ['changes.rolled_back', 'changes.rollback_failed'],
+  commitChanges: ['phase.committed', 'phase.commit_failed'],
   sleep: ['backoff.elapsed', 'backoff.failed'],
 };
 
@@ -29,7 +30,7 @@ export function effectOfEvent(type: RunEventType): PhaseEffectName | null {
  * Events the runtime appends on its own rather than as a machine transition: re-running the machines
  * over a log reproduces every event except these.
  */
-const NOTES: ReadonlySet<RunEventType> = new Set<RunEventType>(['llm.attempted', 'changes.prepared', 'run.interrupted', 'run.resumed']);
+const NOTES: ReadonlySet<RunEventType> = new Set<RunEventType>(['llm.attempted', 'changes.prepared', 'run.interrupted', 'run.resumed', 'run.undone']);
 
 export function isTransitionEvent(type: RunEventType): boolean {
   return !NOTES.has(type);

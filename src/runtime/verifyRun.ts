@@ -28,5 +28,7 @@ export async function verifyRun(store: EventStore, runId: string): Promise<RunSt
     repoRoot: start.repoRoot,
     backupRoot: backupRootFor(start.repoRoot, runId),
     clock: Date.now,
+    commits: { skip: 'disabled' },
+    uncommittedPaths: new Set(start.options.git?.uncommitted ?? []),
   });
 }

@@ -6,6 +6,7 @@
 import type {
   AppliedChangeSet,
   CallLlmOutput,
+  CommitChangesOutput,
   EffectOutcome,
   InterruptReason,
   LoggedLlmAttempt,
@@ -40,7 +41,24 @@ export interface RunStartedData {
      * `--request-timeout`; never a key), so `autopack resume` can reconnect without being told again.
      */
     llmConnection?: Record<string, string | number>;
+    /** How the run records its work in git (absent in logs written before runs were git-native). */
+    git?: RunGitSettings;
   };
+}
+
+export interface RunGitSettings {
+  /** Whether repoRoot is inside a git working tree. */
+  repository: boolean;
+  /** Whether each succeeded phase becomes a commit. */
+  commit: boolean;
+  /** Whether files with the user's uncommitted changes may be written (their pre-images are kept). */
+  allowDirty: boolean;
+  /** HEAD when the run started: null outside git or on a branch with no commit yet. */
+  baseSha: string | null;
+  /** The user's files (repo-relative) with uncommitted changes at the start; a change to one is refused. */
+  uncommitted: string[];
+  /** Set when the run works in a worktree of its own, on its own branch; `checkout` is the user's repoRoot. */
+  worktree: { path: string; branch: string; checkout: string } | null;
 }
 
 interface PhaseScoped {
@@ -69,6 +87,9 @@ export interface EventDataByType {
   'health.check_errored': EffectEventData<RunHealthChecksOutput>;
   'changes.rolled_back': EffectEventData<RollbackChangesOutput>;
   'changes.rollback_failed': EffectEventData<RollbackChangesOutput>;
+  /** The phase's files were committed (`sha`), or why no commit was made (`skipped`). */
+  'phase.committed': EffectEventData<CommitChangesOutput>;
+  'phase.commit_failed': EffectEventData<CommitChangesOutput>;
   'backoff.elapsed': EffectEventData<SleepOutput>;
   'backoff.failed': EffectEventData<SleepOutput>;
   /** The orchestrator left `starting`; its target says whether a phase was scheduled or the plan was empty. */
@@ -86,6 +107,8 @@ export interface EventDataByType {
   'run.interrupted': { reason: InterruptReason; message: string; phaseIndex: number | null };
   /** A process took the run up again from its log; `fromSeq` is the last event before it. */
   'run.resumed': { fromSeq: number; pid: number; host: string; budget?: RunBudget };
+  /** `autopack undo` put these phases' files back as they were before the run, in commit `commit`. */
+  'run.undone': { phaseIds: string[]; commit: string; files: string[]; pid: number; host: string };
 }
 
 export type RunEventType = keyof EventDataByType;
@@ -107,12 +130,15 @@ export const RUN_EVENT_TYPES = [
   'health.check_errored',
   'changes.rolled_back',
   'changes.rollback_failed',
+  'phase.committed',
+  'phase.commit_failed',
   'backoff.elapsed',
   'backoff.failed',
   'run.begun',
   'phase.finished',
   'run.interrupted',
   'run.resumed',
+  'run.undone',
 ] as const satisfies readonly RunEventType[];
 
 /** An event before the store gives it a place in its stream. */

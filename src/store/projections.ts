@@ -21,6 +21,7 @@ export function toPhaseResult(phase: PhaseState, runId: string): PhaseResult {
     duration: phase.startedAt === null || phase.finishedAt === null ? 0 : toSeconds(phase.finishedAt - phase.startedAt),
     retry_count: Math.max(0, phase.attempts - 1),
     run_id: runId,
+    commit: success ? phase.commit : null,
     phase_id: phase.id,
   };
 }
@@ -49,6 +50,7 @@ export function toOrchestrationResult(state: RunState): OrchestrationResult {
     total_tokens: totals.tokens,
     // Rounded to a millionth of a dollar so sums of floats compare equal across a live run and a replay.
     total_cost_usd: totals.costUnknown ? null : Math.round(totals.costUsd * 1e6) / 1e6,
+    branch: state.start?.options.git?.worktree?.branch ?? null,
   };
 }
 

@@ -34,6 +34,10 @@ export interface PhaseState {
   costUnknown: boolean;
   summary: string;
   filesChanged: string[];
+  /** The phase's commit in the repository, once made; null outside git, with commits off, or before it. */
+  commit: string | null;
+  /** The commit that undid this phase's (`autopack undo`), if any. */
+  undoneBy: string | null;
   failedAttempts: AttemptErrors[];
   healthChecks: HealthCheckResult[];
   startedAt: number | null;
@@ -83,6 +87,8 @@ function newPhaseState(phase: RunStartedData['phases'][number]): PhaseState {
     costUnknown: false,
     summary: '',
     filesChanged: [],
+    commit: null,
+    undoneBy: null,
     failedAttempts: [],
     healthChecks: [],
     startedAt: null,
@@ -141,6 +147,12 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
     }
     case 'changes.rolled_back':
       return { ...moved, filesChanged: [] };
+    case 'phase.committed':
+    case 'phase.commit_failed': {
+      const { outcome, attempt } = event.data;
+      const next = outcome.ok ? { ...moved, commit: outcome.value.sha } : moved;
+      return withFailure(next, attempt, failureErrors(outcome));
+    }
     case 'changes.validated':
     case 'changes.rejected':
     case 'changes.rollback_failed':
@@ -158,6 +170,8 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
     case 'run.interrupted':
     case 'run.resumed':
       return phase;
+    case 'run.undone':
+      return event.data.phaseIds.includes(phase.id) ? { ...phase, undoneBy: event.data.commit } : phase;
     default: {
       const unknownEvent: never = event;
       return unknownEvent;
@@ -188,6 +202,12 @@ function finishRun(state: RunState, at: number): RunState {
  * (foldRunState, store.aggregate); everything else uses the pure evolveRunState.
  */
 export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): RunState {
+  state.version = event.seq;
+  // An undo comes after the run, from another command: it changes no status.
+  if (event.type === 'run.undone') {
+    state.phases = state.phases.map((phase) => evolvePhase(phase, event));
+    return state;
+  }
   // Any event after an interruption means the run was resumed.
   if (state.status === 'interrupted') Object.assign(state, { status: 'running', interruption: null });
   state.version = event.seq;

@@ -12,6 +12,11 @@ export interface ValidateChangesOptions {
   repoRoot: string;
   protectedPaths: readonly string[];
   allowMassDeletion?: boolean;
+  /**
+   * The user's files with uncommitted changes (repo-relative): a change to one is refused, so autopack
+   * never overwrites work that exists nowhere else.
+   */
+  uncommittedPaths?: ReadonlySet<string>;
 }
 
 interface CheckedChange {
@@ -106,6 +111,9 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
 
   const match = matchingProtectedPath(normalized, options.protectedPaths);
   if (match !== null) return { errors: [...errors, `${label}: the path is protected (${match}); leave it unchanged`], checked: null };
+  if (options.uncommittedPaths?.has(normalized) === true) {
+    return { errors: [...errors, `${label}: the user has uncommitted changes in this file, which must not be overwritten; leave it unchanged`], checked: null };
+  }
   const linkErrors = symlinkErrors(label, options.repoRoot, normalized, options.protectedPaths);
   if (linkErrors.length > 0) return { errors: [...errors, ...linkErrors], checked: null };
   if (!parsedMode.success) return { errors, checked: null };

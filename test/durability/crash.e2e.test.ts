@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OrchestrationResultSchema, createSqliteEventStore, type OrchestrationResult, type StoredRunEvent } from '../../src/index.js';
 import { verifyRun } from '../../src/runtime/verifyRun.js';
-import { APPLIED_FILE_COUNT, FILES_CHANGED, FINAL_TREE, INITIAL_TREE, crashModel, crashScript, promptKey, writeScenario } from '../support/crashScenario.js';
+import { APPLIED_FILE_COUNT, COMMIT_COUNT, FILES_CHANGED, FINAL_TREE, INITIAL_TREE, crashModel, crashScript, promptKey, writeScenario } from '../support/crashScenario.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fakeOpenAIServer.js';
 import { readTree } from '../support/repoFixture.js';
 import { runCli, type CliRun } from '../support/runCli.js';
@@ -41,6 +42,8 @@ interface Outcome {
   killedBy: NodeJS.Signals | null;
   result: OrchestrationResult;
   tree: Record<string, string>;
+  /** `Autopack-Phase` of each commit since the initial one, oldest first, and `git status`. */
+  git: { phases: string[]; status: string };
   atKill: AtKill;
   log: StoredRunEvent[];
   /** Requests for prompts whose answer was already in the log when the process died (server only). */
@@ -162,6 +165,7 @@ async function runWithKill(kind: ClientKind, kill: KillPoint, fixtures: { record
       killedBy,
       result: OrchestrationResultSchema.parse(JSON.parse(run.stdout)),
       tree: readTree(repo),
+      git: gitState(repo),
       atKill,
       log,
       repeatedAfterCrash,
@@ -172,6 +176,12 @@ async function runWithKill(kind: ClientKind, kill: KillPoint, fixtures: { record
   } finally {
     await model.server?.close();
   }
+}
+
+function gitState(repo: string): { phases: string[]; status: string } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+  const phases = git('log', '--reverse', '--format=%(trailers:key=Autopack-Phase,valueonly,separator=)', 'HEAD').split('\n').filter((l) => l !== '');
+  return { phases, status: git('status', '--porcelain', '--untracked-files=all') };
 }
 
 /** Runs the tasks `width` at a time: each is two node processes, mostly waiting (backoff, the model). */
@@ -243,6 +253,8 @@ async function checkOutcomes(baseline: Baseline, outcomes: Outcome[]): Promise<v
     expect(outcome.killedBy, where).toBe('SIGKILL');
     expect(outcome.halfWritten, where).toEqual([]);
     expect(outcome.tree, where).toEqual(FINAL_TREE);
+    // One commit per phase, none lost, none made twice, and nothing left uncommitted or untracked.
+    expect(outcome.git, where).toEqual({ phases: ['write-a', 'write-b', 'write-c', 'extend-c'], status: '' });
     expect(comparableResult(outcome.result, { ignoreTokens: true }), where).toEqual(comparableResult(baseline.result, { ignoreTokens: true }));
     // Nothing the log showed applied was written again (same bytes would hide it; the inode does not).
     expect(outcome.rewritten, where).toEqual([]);
@@ -277,6 +289,7 @@ describe('crash anywhere, resume, same outcome (child processes, SIGKILL, a four
         // After the last event the run is over: there is nothing left to kill.
         ...Array.from({ length: baseline.log.length - 1 }, (_, i) => ({ env: `event:${i + 1}` })),
         ...Array.from({ length: APPLIED_FILE_COUNT }, (_, i) => ({ env: `apply:${i + 1}` })),
+        ...Array.from({ length: COMMIT_COUNT }, (_, i) => ({ env: `commit:${i + 1}` })),
       ];
       await checkOutcomes(baseline, await inBatches(kills, 4, (kill) => runWithKill(kind, kill, fixtures, 0)));
     },

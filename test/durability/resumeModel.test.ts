@@ -126,7 +126,7 @@ describe('run / crash / resume, model-based (fc.commands)', () => {
 
   beforeAll(async () => {
     const dir = tempDir('autopack-model-');
-    const { repo, plan } = writeScenario(dir);
+    const { repo, plan } = writeScenario(dir, { git: false });
     const real: Real = { repo, plan: loadPlan(plan), dbPath: path.join(dir, 'log.db'), runId: null };
     const result = await live(real, null);
     if (result === null) throw new Error('the uninterrupted run crashed');
@@ -139,7 +139,7 @@ describe('run / crash / resume, model-based (fc.commands)', () => {
         fc.commands([fc.integer({ min: 0, max: 30 }).map((n) => new CrashAfter(n)), fc.constant(new RunToEnd())], { maxCommands: 6 }),
         async (commands) => {
           const dir = tempDir('autopack-model-');
-          const { repo, plan } = writeScenario(dir);
+          const { repo, plan } = writeScenario(dir, { git: false });
           const real: Real = { repo, plan: loadPlan(plan), dbPath: path.join(dir, 'log.db'), runId: null };
           const m: Model = { done: false };
           await fc.asyncModelRun(() => ({ model: m, real }), commands);
@@ -156,7 +156,7 @@ describe('run / crash / resume, model-based (fc.commands)', () => {
           expect(fs.existsSync(path.join(repo, '.autonomous_runs', 'backups'))).toBe(true);
         },
       ),
-      { numRuns: 50 },
+      { numRuns: 30 },
     );
   }, 120_000);
 });

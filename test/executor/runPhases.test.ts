@@ -143,7 +143,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     expect(seen.map((e) => e.seq)).toEqual(store.read(result.run_id).map((e) => e.seq));
     expect(seen.map((e) => e.type)).toEqual([
       'run.started', 'run.begun', 'phase.started', 'llm.attempted', 'llm.completed', 'response.parsed', 'changes.validated', 'changes.prepared',
-      'changes.applied', 'health.checked', 'phase.finished',
+      'changes.applied', 'health.checked', 'phase.committed', 'phase.finished',
     ]);
     store.close();
     executor.close();
@@ -152,7 +152,7 @@ describe('PhaseOrchestrator.runPhases', () => {
   it('executePhase returns the reference PhaseResult plus run_id, with the db in .autonomous_runs by default', async () => {
     const { repo, executor } = setup([{ content: answer('ok', [{ path: 'a.txt', mode: 'create', new_content: 'A' }]) }]);
     const result = await executor.executePhase(spec('one', ['a.txt']));
-    expect(Object.keys(result).sort()).toEqual(['duration', 'errors', 'files_changed', 'phase_id', 'retry_count', 'run_id', 'success', 'summary', 'token_usage']);
+    expect(Object.keys(result).sort()).toEqual(['commit', 'duration', 'errors', 'files_changed', 'phase_id', 'retry_count', 'run_id', 'success', 'summary', 'token_usage']);
     expect(executor.dbPath).toBe(path.join(repo, '.autonomous_runs', 'autopack.db'));
     expect(result.run_id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{6}$/);
     executor.close();

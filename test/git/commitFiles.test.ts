@@ -5,7 +5,7 @@ import { commitFiles, headSha, openGitRepo, type GitRepo } from '../../src/git/i
 import { AutopackError } from '../../src/model/errors.js';
 import { writeTree } from '../support/repoFixture.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { git, makeRepo, read, statusLines, useHermeticGit } from './gitFixture.js';
+import { git, makeRepo, read, statusLines, useHermeticGit } from '../support/gitFixture.js';
 
 const trailers = { 'Autopack-Run': 'run-1', 'Autopack-Phase': 'p1' };
 

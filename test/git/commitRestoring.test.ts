@@ -5,7 +5,7 @@ import { commitFiles, commitRestoring, headSha, openGitRepo, type GitRepo } from
 import { AutopackError } from '../../src/model/errors.js';
 import { writeTree } from '../support/repoFixture.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { git, makeRepo, read, statusLines, useHermeticGit } from './gitFixture.js';
+import { git, makeRepo, read, statusLines, useHermeticGit } from '../support/gitFixture.js';
 
 async function open(dir: string): Promise<GitRepo> {
   return (await openGitRepo(dir))!;

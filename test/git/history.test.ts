@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { commitFiles, commitsTouching, filesOfCommit, findCommitWithTrailers, openGitRepo, type GitRepo } from '../../src/git/index.js';
 import { writeTree } from '../support/repoFixture.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { git, makeRepo, useHermeticGit } from './gitFixture.js';
+import { git, makeRepo, useHermeticGit } from '../support/gitFixture.js';
 
 async function open(dir: string): Promise<GitRepo> {
   return (await openGitRepo(dir))!;

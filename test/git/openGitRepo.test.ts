@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { headSha, openGitRepo } from '../../src/git/index.js';
 import { AutopackError } from '../../src/model/errors.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { git, makeRepo, useHermeticGit } from './gitFixture.js';
+import { git, makeRepo, useHermeticGit } from '../support/gitFixture.js';
 
 describe('openGitRepo', () => {
   useHermeticGit();

@@ -5,7 +5,7 @@ import { openGitRepo, uncommittedPaths } from '../../src/git/index.js';
 import { parsePorcelainV1Z } from '../../src/git/uncommittedPaths.js';
 import { writeTree } from '../support/repoFixture.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { git, makeRepo, useHermeticGit } from './gitFixture.js';
+import { git, makeRepo, useHermeticGit } from '../support/gitFixture.js';
 
 describe('parsePorcelainV1Z', () => {
   it('reads both sides of renames and copies, and names with spaces, arrows and quotes as they are', () => {

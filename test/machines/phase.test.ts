@@ -18,15 +18,21 @@ describe('phase machine (pure, via transition())', () => {
 
   it('walks prompting → parsing → validating → applying → health_checking → done on success', () => {
     const trace = drivePhase(phaseInput(), ['success']);
-    expect(trace.states).toEqual(['prompting', 'parsing', 'validating', 'applying', 'health_checking', 'done']);
+    expect(trace.states).toEqual(['prompting', 'parsing', 'validating', 'applying', 'health_checking', 'committing', 'done']);
     expect(trace.final).toBe('done');
+  });
+
+  it('undoes the attempt and fails the phase, without a retry, when its commit cannot be made', () => {
+    const trace = drivePhase(phaseInput({ maxRetries: 3 }), ['success'], { commitFails: true });
+    expect(trace.states).toEqual(['prompting', 'parsing', 'validating', 'applying', 'health_checking', 'committing', 'rolling_back', 'failed']);
+    expect(trace.llmCalls).toBe(1);
   });
 
   it('rolls back before retrying when a health check fails, and feeds the output to the next prompt', () => {
     const trace = drivePhase(phaseInput({ maxRetries: 1 }), ['health_fail', 'success']);
     expect(trace.states).toEqual([
       'prompting', 'parsing', 'validating', 'applying', 'health_checking', 'rolling_back', 'retrying',
-      'prompting', 'parsing', 'validating', 'applying', 'health_checking', 'done',
+      'prompting', 'parsing', 'validating', 'applying', 'health_checking', 'committing', 'done',
     ]);
     expect(trace.previousErrorsSeen[1]?.[0]).toContain('health check "test" exited with code 1');
     expect(trace.previousErrorsSeen[1]?.[0]).toContain('boom');

@@ -1,7 +1,7 @@
 import type { OrchestrationResult } from '../../src/index.js';
 
 /**
- * A result without what differs between any two runs of the same plan: ids and wall-clock durations;
+ * A result without what differs between any two runs of the same plan: ids, commit shas and wall-clock durations;
  * with `ignoreTokens`, also tokens and cost, which count a model call made again after a crash twice.
  */
 export function comparableResult(result: OrchestrationResult, options: { ignoreTokens?: boolean } = {}) {
@@ -10,7 +10,7 @@ export function comparableResult(result: OrchestrationResult, options: { ignoreT
   return {
     ...rest,
     ...tokens,
-    phase_results: phase_results.map(({ run_id: _pr, duration: _pd, ...p }) => ({ ...p, ...(options.ignoreTokens === true ? { token_usage: 0 } : {}) })),
+    phase_results: phase_results.map(({ run_id: _pr, duration: _pd, commit: _c, ...p }) => ({ ...p, ...(options.ignoreTokens === true ? { token_usage: 0 } : {}) })),
     health_check_results: health_check_results.map((h) => ({ ...h, checks: h.checks.map(({ duration: _cd, ...c }) => c) })),
   };
 }

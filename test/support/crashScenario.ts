@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,6 +55,9 @@ export const FINAL_TREE = {
 /** The files each phase's successful attempt changes, in the order the model lists them. */
 export const FILES_CHANGED = [['a.txt', 'README.md'], ['b.txt', 'old.txt'], ['lib/c.txt'], ['lib/c.txt', 'd.txt']];
 
+/** Commits over the whole run, one per phase: one crash point each (after HEAD moved, before it is logged). */
+export const COMMIT_COUNT = FILES_CHANGED.length;
+
 /** Files renamed into place (or deleted) over the whole run: one crash point each. */
 export const APPLIED_FILE_COUNT = FILES_CHANGED.flat().length;
 
@@ -106,10 +110,21 @@ export function promptKey(request: ReceivedRequest): string {
   return createHash('sha256').update(JSON.stringify(request.body['messages'])).digest('hex');
 }
 
-export function writeScenario(dir: string): { repo: string; plan: string } {
+/**
+ * A git repository holding INITIAL_TREE in one commit, so each phase of the plan commits on top of it; or,
+ * with `git: false`, a plain directory (no commits: cheaper where commits are not what is tested).
+ */
+export function writeScenario(dir: string, options: { git?: boolean } = {}): { repo: string; plan: string } {
   const repo = path.join(dir, 'repo');
   writeTree(repo, INITIAL_TREE);
   const plan = path.join(dir, 'plan.yaml');
   fs.writeFileSync(plan, CRASH_PLAN);
+  if (options.git === false) return { repo, plan };
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.name', 'Crash Test');
+  git('config', 'user.email', 'crash@example.com');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'initial');
   return { repo, plan };
 }

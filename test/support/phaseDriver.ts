@@ -57,7 +57,7 @@ export interface DriveTrace {
  * Runs the pure phase machine with `transition()` alone, answering each invoked effect from the given
  * per-attempt outcomes, as the runtime would. Time advances by 1 s per effect.
  */
-export function drivePhase(input: PhaseMachineInput, outcomes: readonly AttemptOutcome[]): DriveTrace {
+export function drivePhase(input: PhaseMachineInput, outcomes: readonly AttemptOutcome[], options: { commitFails?: boolean } = {}): DriveTrace {
   let [snapshot] = initialTransition(phaseMachine, input);
   let now = 1_000_000;
   const trace: DriveTrace = { states: [], llmCalls: 0, attempts: 1, backoffDelays: [], previousErrorsSeen: [], final: 'failed' };
@@ -92,6 +92,14 @@ export function drivePhase(input: PhaseMachineInput, outcomes: readonly AttemptO
         event = done('runHealthChecks', ok({ passed, results }, now));
         break;
       }
+      case 'committing':
+        event = done(
+          'commitChanges',
+          options.commitFails === true
+            ? ({ ok: false, error: { code: 'GIT_FAILED', errors: ['HEAD moved'], retryable: false }, at: now } as const)
+            : ok({ sha: 'c0ffee', files: ['a.txt'] }, now),
+        );
+        break;
       case 'rolling_back':
         event = done('rollbackChanges', ok({ restored: ['a.txt'] }, now));
         break;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, vi } from 'vitest';
-import { writeTree } from '../support/repoFixture.js';
+import { writeTree } from './repoFixture.js';
 
 /**
  * Keeps the developer's own git configuration out of these tests, for the module under test and for the

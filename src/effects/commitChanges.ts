@@ -1,0 +1,47 @@
+import type { CommitChangesInput, CommitChangesOutput } from '../machines/effectContracts.js';
+import { commitFiles, filesOfCommit, findCommitWithTrailers, type GitRepo } from '../git/index.js';
+import { crashAfterCommit } from '../runtime/crashPoint.js';
+import { fromEffect, type EffectRuntime } from './fromEffect.js';
+
+/** Where a run's phases are committed, or why they are not. */
+export type RunCommits = { repo: GitRepo; runId: string; baseSha: string | null } | { skip: 'disabled' | 'not-a-git-repository' };
+
+export interface CommitChangesDeps extends EffectRuntime {
+  commits: RunCommits;
+}
+
+export function phaseTrailers(runId: string, phaseId: string): Record<string, string> {
+  return { 'Autopack-Run': runId, 'Autopack-Phase': phaseId };
+}
+
+/** `<phase id>: <first line of the summary>`, the rest of the summary as the body. */
+export function phaseCommitMessage(phaseId: string, summary: string): string {
+  const [first = '', ...rest] = summary.trim().split('\n');
+  const subject = `${phaseId}: ${first.trim() === '' ? 'changes' : first.trim()}`;
+  const body = rest.join('\n').trim();
+  return body === '' ? subject : `${subject}\n\n${body}`;
+}
+
+/**
+ * The phase's files as one commit. Idempotent across a crash: a commit this run already made for this
+ * phase (found by its trailers since the run's base) is returned instead of being made twice.
+ */
+export function fromCommitChanges(deps: CommitChangesDeps) {
+  return fromEffect<CommitChangesInput, CommitChangesOutput>(deps, {
+    name: 'commitChanges',
+    failureCode: 'GIT_FAILED',
+    retryable: false,
+    writes: true,
+    run: async (input) => {
+      const { commits } = deps;
+      if ('skip' in commits) return { sha: null, skipped: commits.skip };
+      const trailers = phaseTrailers(commits.runId, input.phaseId);
+      const existing = await findCommitWithTrailers(commits.repo, trailers, { since: commits.baseSha });
+      if (existing !== null) return { sha: existing, files: await filesOfCommit(commits.repo, existing) };
+      const made = await commitFiles(commits.repo, { files: input.files, message: phaseCommitMessage(input.phaseId, input.summary), trailers });
+      if (made === null) return { sha: null, skipped: 'nothing-changed' };
+      crashAfterCommit();
+      return { sha: made.sha, files: [...input.files] };
+    },
+  });
+}

@@ -10,10 +10,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const example = path.join(root, 'examples', 'greeter');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-example-'));
 fs.cpSync(path.join(example, 'repo'), scratch, { recursive: true });
+// A git repository, as most are: each phase that succeeds becomes a commit (docs/git.md).
+const identity = { GIT_AUTHOR_NAME: 'example', GIT_AUTHOR_EMAIL: 'example@localhost', GIT_COMMITTER_NAME: 'example', GIT_COMMITTER_EMAIL: 'example@localhost' };
+const git = (...gitArgs) => spawnSync('git', gitArgs, { cwd: scratch, stdio: 'ignore', env: { ...process.env, ...identity } }).status === 0;
+const isGit = git('init', '-q') && git('add', '-A') && git('commit', '-q', '-m', 'the greeter before autopack');
 
 const cli = path.join(root, 'dist', 'cli.js');
 const args = ['run', path.join(example, 'plan.yaml'), '--repo', scratch, '--llm', `replay:${path.join(example, 'recording.jsonl')}`];
 process.stderr.write(`scratch copy: ${scratch}\n$ autopack ${args.join(' ')}\n\n`);
 const run = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
-process.stderr.write(`\nLook at it: node dist/cli.js status --repo ${scratch}\n   or in a browser: node dist/cli.js inspect --repo ${scratch} --open\n`);
+process.stderr.write(
+  `\nLook at it: node dist/cli.js status --repo ${scratch}\n` +
+    (isGit ? `   the phases' commits: git -C ${scratch} log --stat\n   take the run back: node dist/cli.js undo RUN --repo ${scratch}\n` : '') +
+    `   or in a browser: node dist/cli.js inspect --repo ${scratch} --open\n`,
+);
 process.exit(run.status ?? 1);

@@ -269,6 +269,8 @@ export class PhaseExecutor {
   /** Runs (or continues) a run in its repository, publishing each event, and returns its result. */
   private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState'>) {
     const store = this.openStore();
+    // First, since it recreates a worktree run's folder when it is gone.
+    const commits = await runCommits(start);
     ensureRunsDir(start.repoRoot);
     const state = await executeRun({
       store,
@@ -278,7 +280,7 @@ export class PhaseExecutor {
       backupRoot: backupRootFor(start.repoRoot, start.runId),
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
-      commits: await runCommits(start),
+      commits,
       uncommittedPaths: new Set(start.options.git?.uncommitted ?? []),
       ...extra,
     });

@@ -89,7 +89,8 @@ export async function runCommits(start: RunStartedData): Promise<RunCommits> {
   const git = start.options.git;
   if (git === undefined || !git.commit) return { skip: 'disabled' };
   if (!git.repository) return { skip: 'not-a-git-repository' };
-  if (git.worktree !== null && !fs.existsSync(git.worktree.path)) {
+  // A worktree's checkout has a `.git` file; without it the folder is gone or was emptied.
+  if (git.worktree !== null && !fs.existsSync(path.join(git.worktree.path, '.git'))) {
     const main = await openGitRepo(git.worktree.checkout);
     if (main === null || !(await branchExists(main, git.worktree.branch))) {
       throw new AutopackError(

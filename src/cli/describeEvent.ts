@@ -64,7 +64,9 @@ export function describeEvent(event: StoredRunEvent): string {
     case 'phase.committed': {
       const out = event.data.outcome;
       if (!out.ok) return 'committed';
-      return out.value.sha === null ? `attempt ${event.data.attempt}: no commit (${out.value.skipped.replaceAll('-', ' ')})` : `attempt ${event.data.attempt}: committed ${out.value.sha.slice(0, 12)}`;
+      if (out.value.sha === null) return `attempt ${event.data.attempt}: no commit (${out.value.skipped.replaceAll('-', ' ')})`;
+      const warning = out.value.warning === undefined ? '' : `; but: ${firstLine(out.value.warning)}`;
+      return `attempt ${event.data.attempt}: committed ${out.value.sha.slice(0, 12)}${warning}`;
     }
     case 'backoff.elapsed':
       return `backoff over, starting attempt ${event.data.attempt + 1}`;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { PhaseExecutor } from '../executor/phaseExecutor.js';
 import type { OrchestrationResult } from '../model/results.js';
 import { EXIT } from './cliError.js';
@@ -25,7 +27,13 @@ export function formatSummary(result: OrchestrationResult, dbPath: string): stri
   if (notRun > 0 && result.status !== 'interrupted') {
     lines.push(`  ${notRun} phase(s) not run (stopped after a failure; --continue-on-failure runs them)`);
   }
-  if (result.branch !== null) lines.push(`Branch: ${result.branch} holds the run's commits (git log ${result.branch}); your checkout was not touched`);
+  if (result.branch !== null) {
+    lines.push(`Branch: ${result.branch} holds the run's commits (git log ${result.branch}); your checkout was not touched`);
+    const worktree = path.join(path.dirname(dbPath), 'worktrees', result.run_id);
+    if (result.status !== 'interrupted' && fs.existsSync(worktree)) {
+      lines.push(`  its worktree was kept at ${worktree}: it holds files that are not committed (git -C ${worktree} status); remove it with git worktree remove`);
+    }
+  }
   lines.push(`Log: autopack log ${result.run_id} --db ${dbPath}`);
   return lines.join('\n');
 }

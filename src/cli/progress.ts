@@ -22,6 +22,11 @@ export function showProgress(events$: Observable<StoredRunEvent>, write: (line: 
           write(`  ${describeEvent(event)}`);
         }
         return;
+      case 'phase.committed':
+        // Said once at the start when no commits are made at all.
+        if (event.data.outcome.ok && event.data.outcome.value.sha === null && event.data.outcome.value.skipped !== 'nothing-changed') return;
+        write(`  ${describeEvent(event)}`);
+        return;
       case 'run.begun':
       case 'changes.validated':
       case 'response.parsed':

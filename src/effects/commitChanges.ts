@@ -1,6 +1,5 @@
 import type { CommitChangesInput, CommitChangesOutput } from '../machines/effectContracts.js';
-import { commitFiles, filesOfCommit, findCommitWithTrailers, type GitRepo } from '../git/index.js';
-import { crashAfterCommit } from '../runtime/crashPoint.js';
+import { commitFiles, filesOfCommit, findCommitWithTrailers, headSha, resetIndexPaths, type GitRepo } from '../git/index.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 /** Where a run's phases are committed, or why they are not. */
@@ -37,10 +36,22 @@ export function fromCommitChanges(deps: CommitChangesDeps) {
       if ('skip' in commits) return { sha: null, skipped: commits.skip };
       const trailers = phaseTrailers(commits.runId, input.phaseId);
       const existing = await findCommitWithTrailers(commits.repo, trailers, { since: commits.baseSha });
-      if (existing !== null) return { sha: existing, files: await filesOfCommit(commits.repo, existing) };
-      const made = await commitFiles(commits.repo, { files: input.files, message: phaseCommitMessage(input.phaseId, input.summary), trailers });
+      if (existing !== null) {
+        // Made by a process that died before logging it, perhaps before the index caught up.
+        const files = await filesOfCommit(commits.repo, existing);
+        if ((await headSha(commits.repo)) === existing) await resetIndexPaths(commits.repo, files);
+        return { sha: existing, files };
+      }
+      let made: { sha: string } | null;
+      try {
+        made = await commitFiles(commits.repo, { files: input.files, message: phaseCommitMessage(input.phaseId, input.summary), trailers });
+      } catch (error) {
+        // HEAD may have moved before a later step failed: then the commit stands, only the index lags.
+        const landed = await findCommitWithTrailers(commits.repo, trailers, { since: commits.baseSha });
+        if (landed === null) throw error;
+        return { sha: landed, files: [...input.files], warning: error instanceof Error ? error.message : String(error) };
+      }
       if (made === null) return { sha: null, skipped: 'nothing-changed' };
-      crashAfterCommit();
       return { sha: made.sha, files: [...input.files] };
     },
   });

@@ -21,7 +21,7 @@ import { createRunId } from '../runtime/runId.js';
 import { compatibleStart } from '../runtime/machineCompatibility.js';
 import { backupRootFor, readRunStart, runStartOf } from '../runtime/runStart.js';
 import { verifyRun } from '../runtime/verifyRun.js';
-import { finishWorktree, prepareGitRun, runCommits, type GitRunOptions } from '../runtime/gitRun.js';
+import { finishWorktree, prepareGitRun, runCommits, uncommittedOnResume, type GitRunOptions } from '../runtime/gitRun.js';
 import { ensureRunsDir, runsDirOf } from '../runtime/runsDir.js';
 import { undoRun, type UndoOutcome } from '../runtime/undoRun.js';
 import {
@@ -304,7 +304,11 @@ export class PhaseExecutor {
     if (read.finished) return toOrchestrationResult(read.state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
     const lastBudget = store.lastOfType(runId, 'run.resumed')?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
-    const continued: RunStartedData = { ...start, options: { ...start.options, llm: { ...start.options.llm, budget } } };
+    const nextPhase = history.findLast((e) => e.type === 'phase.finished');
+    const nextPhaseIndex = nextPhase?.type === 'phase.finished' ? (nextPhase.data.nextPhaseIndex ?? start.phases.length) : 0;
+    const uncommitted = await uncommittedOnResume(store, start, nextPhaseIndex);
+    const git = start.options.git === undefined ? {} : { git: { ...start.options.git, uncommitted } };
+    const continued: RunStartedData = { ...start, options: { ...start.options, ...git, llm: { ...start.options.llm, budget } } };
     return this.drive(continued, {
       history,
       historyIsTail: read.state === null,

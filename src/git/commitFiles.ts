@@ -1,3 +1,4 @@
+import { crashAfterCommit } from '../runtime/crashPoint.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GitRepo } from './gitRepo.js';
@@ -66,6 +67,8 @@ export async function commitFiles(repo: GitRepo, request: CommitRequest): Promis
     if (present.length > 0) await runGit(repo.top, ['update-index', '-z', '--add', '--replace', '--stdin'], { env, input: `${present.join('\0')}\0` });
     const recorded = await recordCommit(repo, { env, parent, allowed: new Set(topPaths), message: request.message, trailers: request.trailers });
     if (recorded === null) return null;
+    // HEAD has moved; the user's index has not caught up yet: the narrowest window a crash can hit.
+    crashAfterCommit();
     await afterCommit(recorded.sha, recorded.changed, 'git reset -q', () => syncUserIndex(repo, env, recorded.changed, recorded.sha.length));
     return { sha: recorded.sha };
   });

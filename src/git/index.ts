@@ -12,4 +12,5 @@ export { commitsTouching } from './commitsTouching.js';
 export type { LoggedCommit } from './readLog.js';
 export { addWorktree, removeWorktree } from './worktree.js';
 export { branchExists } from './branchExists.js';
+export { resetIndexPaths } from './resetIndexPaths.js';
 export { FALLBACK_IDENTITY } from './identity.js';

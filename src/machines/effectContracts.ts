@@ -123,7 +123,12 @@ export interface CommitChangesInput {
 }
 /** The phase's commit, or why none was made. */
 export type CommitChangesOutput =
-  | { sha: string; files: string[] }
+  | {
+      sha: string;
+      files: string[];
+      /** The commit stands, but git could not bring the index along (e.g. a locked index): what to run. */
+      warning?: string;
+    }
   | { sha: null; skipped: 'disabled' | 'not-a-git-repository' | 'nothing-changed' };
 
 export interface SleepInput {

@@ -1,8 +1,8 @@
 /**
  * A test hook for crash tests: `AUTOPACK_CRASH_AT=event:N` kills the process (SIGKILL, no cleanup) right
  * after event N is appended; `AUTOPACK_CRASH_AT=apply:K` right after the K-th file of a change set is
- * renamed into place; `AUTOPACK_CRASH_AT=commit:K` right after the K-th phase commit moved HEAD, before its
- * event is logged. Unset, it costs one comparison.
+ * renamed into place; `AUTOPACK_CRASH_AT=commit:K` right after the K-th commit moved HEAD, before the user's
+ * index caught up and before its event is logged. Unset, it costs one comparison.
  */
 const spec = process.env['AUTOPACK_CRASH_AT'];
 const match = spec === undefined ? null : /^(event|apply|commit):(\d+)$/.exec(spec);

@@ -62,7 +62,8 @@ export async function undoRun(store: EventStore, runId: string, dbPath: string, 
   const targets = all.filter((c) => (options.phaseId === undefined || c.phaseId === options.phaseId) && !undoneAlready.has(c.phaseId));
   if (targets.length === 0) {
     const which = options.phaseId === undefined ? `run ${runId}` : `phase ${options.phaseId} of run ${runId}`;
-    const why = all.length === 0 ? 'made no commit' : 'has been undone already';
+    const considered = all.filter((c) => options.phaseId === undefined || c.phaseId === options.phaseId);
+    const why = considered.length === 0 ? 'made no commit' : 'has been undone already';
     return { undone: false, reason: `nothing to undo: ${which} ${why}` };
   }
 
@@ -89,7 +90,12 @@ export async function undoRun(store: EventStore, runId: string, dbPath: string, 
     );
   }
   const phases = targets.map((c) => c.phaseId);
-  const others = touching.filter((t) => !targetShas.has(t.sha));
+  // The run's own commits already taken back, and its undo commits, are not someone else's later work.
+  const undoneShas = new Set([
+    ...all.filter((c) => undoneAlready.has(c.phaseId)).map((c) => c.sha),
+    ...events.flatMap((e) => (e.type === 'run.undone' ? [e.data.commit] : [])),
+  ]);
+  const others = touching.filter((t) => !targetShas.has(t.sha) && !undoneShas.has(t.sha));
   // An undo commit of this run for these phases, made by a process that died before logging it.
   const earlierUndo = others.find((t) => t.trailers['Autopack-Run'] === runId && t.trailers['Autopack-Undo'] === phases.join(', '));
   if (earlierUndo !== undefined && others[0]?.sha === earlierUndo.sha) {

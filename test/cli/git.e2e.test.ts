@@ -91,6 +91,26 @@ describe('autopack and git (child processes, real repositories)', () => {
     expect(status.stdout).toContain(`branch: ${branch}`);
   });
 
+  it('a resume guards files the user changed while the run was stopped, and does not take the run\'s own for theirs', async () => {
+    const { repo, plan, model, git } = scenario();
+    // Killed after phase 1's commit moved HEAD, before the index caught up: the run's own files look changed.
+    const crashed = await runCli(['run', plan, '--repo', repo, ...model], { env: { AUTOPACK_CRASH_AT: 'commit:1' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    // Meanwhile the user starts on b.txt, phase 2's deliverable.
+    fs.writeFileSync(path.join(repo, 'b.txt'), 'my own b\n');
+    const refused = await runCli(['resume', '--last', '--repo', repo]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('phase write-b: b.txt');
+    expect(refused.stderr).toContain('changed while run');
+    expect(fs.readFileSync(path.join(repo, 'b.txt'), 'utf8')).toBe('my own b\n');
+
+    fs.rmSync(path.join(repo, 'b.txt'));
+    const resumed = await runCli(['resume', '--last', '--repo', repo]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(git('log', '--format=%s', '-4').trim().split('\n').at(-1)).toBe('write-a: a and README');
+    expect(git('status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
   it('outside a git repository says once that no commits are made', async () => {
     const { repo, plan, model } = scenario({ git: false });
     const run = await runCli(['run', plan, '--repo', repo, ...model]);

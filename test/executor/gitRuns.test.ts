@@ -133,6 +133,45 @@ describe('git-native runs (real git repositories)', () => {
     executor.close();
   });
 
+  it('undo of a later phase, then of an earlier one that changed the same file, takes both back', async () => {
+    const repo = makeRepo(tempDir(), { committed: { 'a.txt': 'A0\n' } });
+    const { executor } = executorFor(repo, [write('one', { 'a.txt': 'A1\n' }), write('two', { 'a.txt': 'A2\n' })]);
+    const result = await executor.runPlan({ phases: [spec('p1', ['a.txt']), spec('p2', ['a.txt'])], maxRetries: 0, enableHealthChecks: true, stopOnFailure: true });
+    await expect(executor.undo(result.run_id, { phaseId: 'p1' })).rejects.toMatchObject({ message: expect.stringContaining('Undo the later phases first') });
+    expect(await executor.undo(result.run_id, { phaseId: 'p2' })).toMatchObject({ undone: true, phases: ['p2'] });
+    expect(read(repo, 'a.txt')).toBe('A1\n');
+    expect(await executor.undo(result.run_id, { phaseId: 'p1' })).toMatchObject({ undone: true, phases: ['p1'] });
+    expect(read(repo, 'a.txt')).toBe('A0\n');
+    expect(await executor.undo(result.run_id)).toMatchObject({ undone: false, reason: expect.stringContaining('undone already') });
+    executor.close();
+  });
+
+  it('keeps a commit that landed when git could not update the index afterwards, instead of rolling the phase back', async () => {
+    const repo = makeRepo(tempDir(), { committed: { 'README.md': '# lib\n' } });
+    const client = new ScriptedLLMClient([write('a', { 'a.txt': 'A\n' })]);
+    // A health check that leaves git's index locked, as an editor's background `git status` can.
+    const executor = new PhaseExecutor({ llmClient: client, repoRoot: repo, healthChecks: [{ name: 'locks', command: 'touch .git/index.lock' }] });
+    const result = await executor.executePhase(spec('add-a', ['a.txt']));
+    executor.close();
+    expect(result).toMatchObject({ success: true, files_changed: ['a.txt'] });
+    expect(result.commit).toBe(git(repo, 'rev-parse', 'HEAD').trim());
+    expect(read(repo, 'a.txt')).toBe('A\n');
+    const store = createSqliteEventStore(path.join(repo, '.autonomous_runs', 'autopack.db'), { readonly: true });
+    const committed = store.read(result.run_id).find((e) => e.type === 'phase.committed');
+    store.close();
+    expect(committed?.type === 'phase.committed' && committed.data.outcome.ok ? committed.data.outcome.value : null).toMatchObject({
+      warning: expect.stringContaining('index.lock'),
+    });
+  });
+
+  it('refuses --worktree with commits off, before anything is written', async () => {
+    const repo = userRepo();
+    const { executor } = executorFor(repo, [write('a', { 'a.txt': 'A\n' })], { worktree: true, commit: false });
+    await expect(executor.executePhase(spec('add-a', ['a.txt']))).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('--worktree with --no-commit') });
+    executor.close();
+    expect(fs.existsSync(path.join(repo, '.autonomous_runs'))).toBe(false);
+  });
+
   it('undo refuses over uncommitted changes and over a later commit of someone else', async () => {
     const repo = makeRepo(tempDir(), { committed: { 'README.md': '# lib\n' } });
     const { executor } = executorFor(repo, [write('a', { 'a.txt': 'A\n' })]);

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { AppliedChangeSet, ApplyChangesInput } from '../machines/effectContracts.js';
-import { applyChangeSet, type PreparedFile } from '../workspace/index.js';
+import { applyChangeSet, type PreparedFile, type WriteDurability } from '../workspace/index.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 export interface ApplyChangesDeps extends EffectRuntime {
   repoRoot: string;
+  /** What a write must survive: a process crash (`normal`) or also a power cut (`full`, fsynced). */
+  durability?: WriteDurability;
   /** Where pre-images are kept, one folder per attempt, so a failed attempt can be rolled back. */
   backupRoot: string;
   /** Logs the files' before and after hashes once pre-images are safe, before any file is replaced. */
@@ -22,6 +24,7 @@ export function fromApplyChanges(deps: ApplyChangesDeps) {
         repoRoot: deps.repoRoot,
         changes: input.changes,
         backupDir: path.join(deps.backupRoot, `phase-${input.phaseIndex}-attempt-${input.attempt}`),
+        ...(deps.durability === undefined ? {} : { durability: deps.durability }),
         onPrepared: (files) => deps.onApplyPrepared?.(input.phaseIndex, input.attempt, files),
       }),
   });

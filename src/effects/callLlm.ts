@@ -5,10 +5,10 @@ import { AutopackError } from '../model/errors.js';
 import { isAbsent, osErrorText } from '../model/osError.js';
 import type { LlmSettings } from '../model/llmSettings.js';
 import { budgetShortfall, type LlmSpend } from '../llm/budget.js';
-import { fitPrompt, type CandidateFile } from '../llm/fitPrompt.js';
+import { fitPrompt, type CandidateFile, type FittedPrompt } from '../llm/fitPrompt.js';
 import { DEFAULT_PRICES, costUsd, priceFor } from '../llm/prices.js';
 import { RESPONSE_JSON_SCHEMA } from '../llm/prompts/phasePrompt.js';
-import { tokenCounterFor } from '../llm/tokenCount.js';
+import { tokenCounterFor, upperBoundCounterFor, type TokenCounter } from '../llm/tokenCount.js';
 import type { LLMAttempt, LLMClient, LLMResponse } from '../llm/types.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
@@ -61,6 +61,17 @@ function gatherCandidates(repoRoot: string, input: CallLlmInput): { candidates: 
   return { candidates, missing };
 }
 
+/** The fitted prompt when every file went in whole; null when something had to be cut or did not fit. */
+function fitsWhole(fit: () => FittedPrompt): FittedPrompt | null {
+  try {
+    const fitted = fit();
+    return fitted.context.some((c) => c.cut !== undefined) ? null : fitted;
+  } catch (error) {
+    if (error instanceof AutopackError && error.code === 'PROMPT_TOO_LARGE') return null;
+    throw error;
+  }
+}
+
 export function fromCallLlm(deps: CallLlmDeps) {
   const prices = { ...DEFAULT_PRICES, ...deps.llm.prices };
   const model = deps.llmClient.model;
@@ -71,18 +82,28 @@ export function fromCallLlm(deps: CallLlmDeps) {
     retryable: true,
     run: async (input, signal) => {
       const { candidates, missing } = gatherCandidates(deps.repoRoot, input);
-      const counter = await tokenCounterFor(model);
       const maxPromptTokens = deps.llm.maxPromptTokens;
-      const fitted = fitPrompt({
-        base: { spec: input.spec, protectedPaths: input.protectedPaths, previousErrors: input.previousErrors, attempt: input.attempt },
-        candidates,
-        missing,
-        maxPromptTokens,
-        counter,
-      });
       const maxOutputTokens = deps.llm.outputTokens[input.spec.complexity];
+      const fit = (counter: TokenCounter) =>
+        fitPrompt({
+          base: { spec: input.spec, protectedPaths: input.protectedPaths, previousErrors: input.previousErrors, attempt: input.attempt },
+          candidates,
+          missing,
+          maxPromptTokens,
+          counter,
+        });
+      const shortfallOf = (promptTokens: number, outputTokens: number) =>
+        budgetShortfall(deps.llm.budget, deps.spent(), { promptTokens, maxOutputTokens: outputTokens, price });
+      // Below the budgets by an upper bound, the exact count changes nothing: the tokenizer is skipped.
+      let counter = upperBoundCounterFor(model);
+      let fitted = fitsWhole(() => fit(counter));
+      if (fitted === null || shortfallOf(fitted.promptTokens, maxOutputTokens) !== null) {
+        counter = await tokenCounterFor(model);
+        fitted = fit(counter);
+      }
+      const prompt = fitted;
       const refuseOverBudget = (outputTokens: number) => {
-        const shortfall = budgetShortfall(deps.llm.budget, deps.spent(), { promptTokens: fitted.promptTokens, maxOutputTokens: outputTokens, price });
+        const shortfall = shortfallOf(prompt.promptTokens, outputTokens);
         if (shortfall === null) return;
         deps.interrupt('budget', shortfall);
         throw new AutopackError('BUDGET_EXHAUSTED', shortfall);
@@ -106,7 +127,7 @@ export function fromCallLlm(deps: CallLlmDeps) {
       let response: LLMResponse;
       try {
         response = await deps.llmClient.complete({
-          messages: fitted.prompt.messages,
+          messages: prompt.prompt.messages,
           maxOutputTokens,
           responseFormat: { type: 'json_schema', name: 'phase_changes', schema: RESPONSE_JSON_SCHEMA },
           signal,
@@ -125,17 +146,17 @@ export function fromCallLlm(deps: CallLlmDeps) {
       });
       return {
         request: {
-          promptId: fitted.prompt.id,
-          promptVersion: fitted.prompt.version,
-          messages: fitted.prompt.messages,
+          promptId: prompt.prompt.id,
+          promptVersion: prompt.prompt.version,
+          messages: prompt.prompt.messages,
           maxOutputTokens,
-          promptTokens: fitted.promptTokens,
+          promptTokens: prompt.promptTokens,
           maxPromptTokens,
           tokenizer: counter.name,
         },
         response,
         latencyMs: latencyMs(),
-        context: fitted.context,
+        context: prompt.context,
       };
     },
   });

@@ -281,6 +281,7 @@ export class PhaseExecutor {
       clock: this.clock,
       onEvent: (event) => this.subject.next(event),
       commits,
+      durability: this.durability,
       uncommittedPaths: new Set(start.options.git?.uncommitted ?? []),
       ...extra,
     });

@@ -40,6 +40,21 @@ export async function tokenCounterFor(model: string | undefined): Promise<TokenC
   };
 }
 
+/**
+ * A count that is never below the tokenizer's, at no cost: a byte-level BPE token holds at least one byte,
+ * so a text's UTF-8 length bounds its o200k_base count (scaled like the estimate for other models). While
+ * a prompt fits its budget by this bound, the exact tokenizer (~0.3 s to load, then per-character work)
+ * is not needed; near the budget it is used.
+ */
+export function upperBoundCounterFor(model: string | undefined): TokenCounter {
+  const exact = model !== undefined && O200K_MODELS.test(model);
+  const factor = exact ? 1 : UNKNOWN_MODEL_FACTOR;
+  return {
+    name: `utf-8 bytes${exact ? '' : ` x${UNKNOWN_MODEL_FACTOR}`} (an upper bound of o200k_base; counted exactly only near the budget)`,
+    count: (text) => Math.ceil(Buffer.byteLength(text) * factor),
+  };
+}
+
 export function countMessageTokens(counter: TokenCounter, messages: readonly LLMMessage[]): number {
   return messages.reduce((sum, m) => sum + PER_MESSAGE_TOKENS + counter.count(m.content), PER_REPLY_TOKENS);
 }

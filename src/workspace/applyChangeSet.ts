@@ -6,6 +6,7 @@ import { osErrorText } from '../model/osError.js';
 import type { FileChange } from '../model/fileChange.js';
 import { crashAfterAppliedFile } from '../runtime/crashPoint.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
+import { writeFileFor, syncDirsFor, type WriteDurability } from './durableWrite.js';
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
 import { repoKey, resolveInside } from './resolveInside.js';
@@ -22,6 +23,8 @@ export interface ApplyChangeSetInput {
   repoRoot: string;
   changes: readonly FileChange[];
   backupDir: string;
+  /** `normal` (the default) survives a process crash; `full` also a power cut: files and directories fsynced. */
+  durability?: WriteDurability;
   /** Told, once pre-images are safe and before the first file is replaced, what each file goes from and to. */
   onPrepared?: (files: PreparedFile[]) => void;
 }
@@ -49,15 +52,6 @@ function readIfExists(file: string): { content: Buffer; mode: number } | null {
   }
 }
 
-function writeDurably(file: string, content: string | Buffer, mode?: number, flags = 'wx'): void {
-  const fd = fs.openSync(file, flags, mode);
-  try {
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** Creates missing parents of `dir` one by one, returning the ones it made (repo-relative), deepest first. */
 function ensureDir(repoRoot: string, dir: string): string[] {
@@ -100,6 +94,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   });
   const createdDirs: string[] = [];
   const committed: Target[] = [];
+  const durability = input.durability ?? 'normal';
   let current = '';
 
   await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
@@ -131,7 +126,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       target.fileMode = existing?.mode ?? null;
       const backupFile = existing === null ? null : String(index);
       target.backupFile = backupFile;
-      if (existing !== null && backupFile !== null) writeDurably(path.join(input.backupDir, backupFile), existing.content);
+      if (existing !== null && backupFile !== null) writeFileFor(durability, path.join(input.backupDir, backupFile), existing.content);
       manifest.push({
         path: target.relative,
         existedBefore: existing !== null,
@@ -142,8 +137,9 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     }
     // The manifest appears whole or not at all: it is what a resumed run trusts to undo a half-done apply.
     const manifestTmp = path.join(input.backupDir, `${MANIFEST_FILE}.tmp`);
-    writeDurably(manifestTmp, JSON.stringify(manifest, null, 2), 0o644, 'w');
+    writeFileFor(durability, manifestTmp, JSON.stringify(manifest, null, 2), 0o644, 'w');
     fs.renameSync(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
+    syncDirsFor(durability, [input.backupDir]);
     files = targets.map((target, index) => {
       const content = target.change.mode === 'delete' ? null : (target.change.new_content ?? '');
       return {
@@ -165,7 +161,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       createdDirs.unshift(...ensureDir(repoRoot, dir));
       recheck(target);
       const staged = stagedPathFor(target.absolute);
-      writeDurably(staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
+      writeFileFor(durability, staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
       target.staged = staged;
     }
 
@@ -182,6 +178,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       committed.push(target);
       crashAfterAppliedFile();
     }
+    syncDirsFor(durability, targets.map((t) => path.dirname(t.absolute)));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const notUndone = undo(repoRoot, input.backupDir, targets, committed, createdDirs);
@@ -233,7 +230,7 @@ function undo(repoRoot: string, backupDir: string, targets: readonly Target[], c
     }
     const restore = stagedPathFor(target.absolute);
     try {
-      writeDurably(restore, target.before, target.fileMode ?? 0o644);
+      writeFileFor('full', restore, target.before, target.fileMode ?? 0o644);
       fs.renameSync(restore, target.absolute);
     } catch (error) {
       let leftover = '';

@@ -6,3 +6,4 @@ export { recoverInterruptedApply } from './recoverApply.js';
 export { rollbackChangeSet } from './rollbackChangeSet.js';
 export type { RollbackChangeSetInput } from './rollbackChangeSet.js';
 export { sha256 } from './hash.js';
+export type { WriteDurability } from './durableWrite.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AppliedChangeSet } from '../machines/effectContracts.js';
 import { AutopackError } from '../model/errors.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
+import { syncDirsFor, type WriteDurability } from './durableWrite.js';
 import { sha256 } from './hash.js';
 import { resolveInside } from './resolveInside.js';
 import { stagedPathFor } from './stagedPath.js';
@@ -12,6 +13,8 @@ import { writeProblem } from './writeTarget.js';
 export interface RollbackChangeSetInput {
   repoRoot: string;
   applied: AppliedChangeSet;
+  /** `normal` (the default) survives a process crash; `full` also a power cut (each restored file fsynced). */
+  durability?: WriteDurability;
 }
 
 async function readManifest(backupDir: string): Promise<BackupManifestEntry[]> {
@@ -67,12 +70,13 @@ export async function rollbackChangeSet(input: RollbackChangeSetInput): Promise<
     const handle = await fs.open(staged, 'wx', entry.fileMode ?? 0o644);
     try {
       await handle.writeFile(content);
-      await handle.sync();
+      if (input.durability === 'full') await handle.sync();
     } finally {
       await handle.close();
     }
     await fs.rename(staged, target);
     if (entry.fileMode !== null) await fs.chmod(target, entry.fileMode);
+    syncDirsFor(input.durability ?? 'normal', [path.dirname(target)]);
     restored.push(entry.path);
   }
   for (const dir of input.applied.createdDirs) {

@@ -11,6 +11,7 @@ import {
   foldRunState,
   type StoredRunEvent,
 } from '../../src/index.js';
+import { countMessageTokens, tokenCounterFor, upperBoundCounterFor } from '../../src/llm/tokenCount.js';
 import { startFakeOpenAI, type FakeOpenAIServer, type FakeReply } from '../support/fakeOpenAIServer.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
 import { spec } from '../support/phaseSpecs.js';
@@ -155,6 +156,19 @@ describe('runs against a local OpenAI-compatible server', () => {
       ['docs/big.js', 'truncated'],
       ['docs/later.md', 'dropped'],
     ]);
+    executor.close();
+  });
+
+  it('counts a prompt far below its budget by an upper bound, not the tokenizer, and records so', async () => {
+    const { executor } = await setup([create('a.txt', 'A\n')]);
+    const result = await executor.executePhase(spec('one', ['a.txt']));
+    const completed = logOf(executor, result.run_id).find((e) => e.type === 'llm.completed');
+    if (completed?.type !== 'llm.completed' || !completed.data.outcome.ok) throw new Error('expected a completed call');
+    const { request } = completed.data.outcome.value;
+    expect(request.tokenizer).toMatch(/^utf-8 bytes \(an upper bound of o200k_base/);
+    const exact = countMessageTokens(await tokenCounterFor('gpt-4o-mini'), request.messages);
+    expect(request.promptTokens).toBeGreaterThanOrEqual(exact);
+    expect(request.promptTokens).toBe(countMessageTokens(upperBoundCounterFor('gpt-4o-mini'), request.messages));
     executor.close();
   });
 

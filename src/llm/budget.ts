@@ -1,12 +1,7 @@
-import { z } from 'zod';
+import type { RunBudget } from '../model/budget.js';
 import { costUsd, type ModelPrice } from './prices.js';
 
-/** Limits on a whole run's model use; a run stops (resumably) before a call that could pass them. */
-export const RunBudgetSchema = z.strictObject({
-  maxTotalTokens: z.number().int().positive().optional(),
-  maxCostUsd: z.number().positive().optional(),
-});
-export type RunBudget = z.infer<typeof RunBudgetSchema>;
+export { RunBudgetSchema, type RunBudget } from '../model/budget.js';
 
 export interface LlmSpend {
   tokens: number;

@@ -7,7 +7,7 @@ import type { FileChange, ModelResponse } from '../model/fileChange.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
-import type { LLMAttempt, LLMMessage, LLMResponse } from '../llm/types.js';
+import type { LLMAttempt, LLMMessage, LLMResponse } from '../model/llm.js';
 
 export interface EffectFailure {
   code: ErrorCode;

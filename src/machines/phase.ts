@@ -3,7 +3,7 @@ import type { ErrorCode } from '../model/errors.js';
 import type { FileChange } from '../model/fileChange.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
-import type { LLMResponse } from '../llm/types.js';
+import type { LLMResponse } from '../model/llm.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import type {
   AppliedChangeSet,

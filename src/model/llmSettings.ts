@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RunBudgetSchema } from '../llm/budget.js';
+import { RunBudgetSchema } from './budget.js';
 import { PriceTableSchema } from '../llm/prices.js';
 
 /** Output limit per phase complexity: whole-file answers grow with the size of the change. */

@@ -18,7 +18,7 @@ import type {
 } from '../machines/effectContracts.js';
 import type { BackoffPolicy } from '../machines/backoff.js';
 import type { LlmSettings } from '../model/llmSettings.js';
-import type { RunBudget } from '../llm/budget.js';
+import type { RunBudget } from '../model/budget.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 

@@ -307,7 +307,7 @@ export class PhaseExecutor {
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
     const nextPhase = history.findLast((e) => e.type === 'phase.finished');
     const nextPhaseIndex = nextPhase?.type === 'phase.finished' ? (nextPhase.data.nextPhaseIndex ?? start.phases.length) : 0;
-    const uncommitted = await uncommittedOnResume(store, start, nextPhaseIndex);
+    const uncommitted = await uncommittedOnResume(store, start, history, nextPhaseIndex);
     const git = start.options.git === undefined ? {} : { git: { ...start.options.git, uncommitted } };
     const continued: RunStartedData = { ...start, options: { ...start.options, ...git, llm: { ...start.options.llm, budget } } };
     return this.drive(continued, {

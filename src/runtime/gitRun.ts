@@ -4,9 +4,9 @@ import type { RunCommits } from '../effects/index.js';
 import { addWorktree, branchExists, headSha, openGitRepo, removeWorktree, uncommittedPaths, type GitRepo } from '../git/index.js';
 import { AutopackError } from '../model/errors.js';
 import type { EventStore } from '../store/eventStore.js';
-import type { RunGitSettings, RunStartedData } from '../store/events.js';
+import type { RunGitSettings, RunStartedData, StoredRunEvent } from '../store/events.js';
 import { normalizeRepoPath } from '../validation/protectedPaths.js';
-import { ensureRunsDir } from './runsDir.js';
+import { ensureRunsDir, runsDirOf } from './runsDir.js';
 
 export interface GitRunOptions {
   commit: boolean;
@@ -25,7 +25,7 @@ export function worktreeBranch(runId: string): string {
 }
 
 function worktreeDir(repoRoot: string, runId: string): string {
-  return path.join(repoRoot, '.autonomous_runs', 'worktrees', runId);
+  return path.join(runsDirOf(repoRoot), 'worktrees', runId);
 }
 
 /**
@@ -119,8 +119,15 @@ function guardDeliverables(
  * Before a resumed run goes on: the user may have changed files while it was down. Files with uncommitted
  * changes now, other than the run's own not yet committed, are guarded as at the start: a deliverable of a
  * phase still to run stops the resume, any other is refused to the model. Returns the full set to refuse.
+ * `history` is what the resume read (the log's tail from the phase in progress, or all of it): with commits
+ * on, every earlier phase's files are committed, so the tail holds all the run's own uncommitted changes.
  */
-export async function uncommittedOnResume(store: EventStore, start: RunStartedData, nextPhaseIndex: number): Promise<string[]> {
+export async function uncommittedOnResume(
+  store: EventStore,
+  start: RunStartedData,
+  history: readonly StoredRunEvent[],
+  nextPhaseIndex: number,
+): Promise<string[]> {
   const git = start.options.git;
   if (git === undefined || !git.repository || git.allowDirty || git.worktree !== null) return git?.uncommitted ?? [];
   const repo = await openGitRepo(start.repoRoot);
@@ -128,11 +135,10 @@ export async function uncommittedOnResume(store: EventStore, start: RunStartedDa
   // The run's own changes not in a commit yet: an apply cut short, or every phase's with commits off.
   const prepared = new Map<number, string[]>();
   const committed = new Set<number>();
-  store.aggregate(start.runId, (_: null, event) => {
+  for (const event of git.commit ? history : store.read(start.runId)) {
     if (event.type === 'changes.prepared') prepared.set(event.data.phaseIndex, [...(prepared.get(event.data.phaseIndex) ?? []), ...event.data.files.map((f) => f.path)]);
     if (event.type === 'phase.committed' && event.data.outcome.ok && event.data.outcome.value.sha !== null) committed.add(event.data.phaseIndex);
-    return null;
-  }, null);
+  }
   const own = new Set([...prepared].filter(([index]) => !git.commit || !committed.has(index)).flatMap(([, files]) => files));
   const dirty = [...(await uncommittedPaths(repo))].filter((p) => !p.startsWith('.autonomous_runs/') && !own.has(p));
   const remaining = start.phases.slice(nextPhaseIndex).map((p) => ({ id: p.id, deliverables: p.spec.deliverables }));

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { runsDirOf } from './runsDir.js';
 import { AutopackError } from '../model/errors.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { RunStartedData, StoredRunEvent } from '../store/events.js';
@@ -19,5 +20,5 @@ export function readRunStart(store: EventStore, runId: string, dbPath: string): 
 
 /** Where a run keeps the pre-images of its applies. */
 export function backupRootFor(repoRoot: string, runId: string): string {
-  return path.join(repoRoot, '.autonomous_runs', 'backups', runId);
+  return path.join(runsDirOf(repoRoot), 'backups', runId);
 }

@@ -10,7 +10,7 @@ export interface ApplyChangesDeps extends EffectRuntime {
   /** Where pre-images are kept, one folder per attempt, so a failed attempt can be rolled back. */
   backupRoot: string;
   /** Logs the files' before and after hashes once pre-images are safe, before any file is replaced. */
-  onApplyPrepared?: (phaseIndex: number, attempt: number, files: PreparedFile[]) => void;
+  onApplyPrepared?: (phaseIndex: number, attempt: number, files: PreparedFile[]) => void | Promise<void>;
 }
 
 export function fromApplyChanges(deps: ApplyChangesDeps) {

@@ -17,6 +17,11 @@ export interface EffectRuntime {
    * longer write (its lease on the run is gone), and the run is being stopped.
    */
   mayWrite?: () => boolean;
+  /**
+   * Settles once the events that led to the effect about to run are in the log (the recorder commits a
+   * step's events as one batch); an effect that acts awaits it first. Absent, effects act after one yield.
+   */
+  durable?: () => Promise<void>;
 }
 
 export interface EffectDefinition<I, O> {
@@ -27,6 +32,11 @@ export interface EffectDefinition<I, O> {
   retryable: boolean;
   /** Writes to the repository: runs only while the run's lease is held (`EffectRuntime.mayWrite`). */
   writes?: boolean;
+  /**
+   * Acts on nothing outside this process (parsing, checking): it need not wait for the log, so its
+   * events and the next ones share a transaction. Lost in a crash, it is simply done again.
+   */
+  pure?: boolean;
   run: (input: I, signal: AbortSignal) => Promise<O>;
 }
 
@@ -51,8 +61,9 @@ function toFailure(error: unknown, definition: { failureCode: ErrorCode; retryab
  */
 export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefinition<I, O>) {
   return fromPromise<EffectOutcome<O>, I>(async ({ input, signal }) => {
-    // Yield once so the transition that started this effect is appended before the effect acts.
-    await Promise.resolve();
+    // No effect acts before the transition that started it is in the log.
+    if (definition.pure === true || runtime.durable === undefined) await Promise.resolve();
+    else await runtime.durable();
     const recorded = runtime.recorded?.(definition.name);
     if (recorded !== undefined) return (await recorded) as EffectOutcome<O>;
     const combined = runtime.runSignal === undefined ? signal : AbortSignal.any([signal, runtime.runSignal]);

@@ -9,6 +9,7 @@ export function fromParseResponse(runtime: EffectRuntime) {
     name: 'parseResponse',
     failureCode: 'RESPONSE_UNPARSEABLE',
     retryable: true,
+    pure: true,
     run: async ({ response }) => {
       const parsed = parseModelResponse(response);
       if (parsed.ok) return parsed.value;

@@ -16,7 +16,7 @@ import { createRunControl } from './runControl.js';
 import { createRunStateTracker } from './runStateTracker.js';
 
 export interface ExecuteRunParams
-  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared' | 'mayWrite'> {
+  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared' | 'mayWrite' | 'durable'> {
   store: EventStore;
   start: RunStartedData;
   /** Aborting it interrupts the run: logged as `run.interrupted`, resumable, no phase failed by it. */
@@ -153,13 +153,18 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     const state = orchestratorState(snapshot);
     const phaseIndex = state === 'running_phase' ? snapshot.context.currentIndex : null;
     recorder.note({ type: 'run.interrupted', actor: 'orchestrator', source: state, target: state, data: { reason, message, phaseIndex }, at: params.clock() });
+    recorder.flush();
     control.finishStop();
   };
   // After an interruption the log ends with `run.interrupted`: the cancelled attempt is not recorded.
   const onLlmAttempt = (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) =>
     note({ type: 'llm.attempted', actor: `phase-${phaseIndex}`, source: 'prompting', target: 'prompting', data: { phaseIndex, attempt, call }, at: params.clock() });
-  const onApplyPrepared = (phaseIndex: number, attempt: number, files: PreparedFile[]) =>
+  // In the log before the first file is replaced; a run that stopped meanwhile replaces nothing.
+  const onApplyPrepared = async (phaseIndex: number, attempt: number, files: PreparedFile[]) => {
     note({ type: 'changes.prepared', actor: `phase-${phaseIndex}`, source: 'applying', target: 'applying', data: { phaseIndex, attempt, files }, at: params.clock() });
+    await recorder.durable();
+    if (control.stopping) throw new AutopackError('ABORTED', 'the run is stopping; nothing was written');
+  };
 
   const effects = createPhaseEffects({
     ...params,
@@ -170,6 +175,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     onApplyPrepared,
     interrupt,
     recorded: replay.recorded,
+    durable: recorder.durable,
     ...(lease === null ? {} : { mayWrite: lease.mayWrite }),
   });
   const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }) } });
@@ -185,6 +191,8 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
   });
   actor = running;
   await runUntilDone(running, control.stopped, params.signal, () => interrupt('signal', interruptMessage(params.signal as AbortSignal)));
+  // The last step's events (the run's end) wait for no effect: committed here.
+  recorder.flush();
   if (control.failure !== null) throw control.failure;
   if (verifyOnly) {
     const next = plan.transitions[0] ?? replay.leftover();

@@ -36,13 +36,22 @@ const describe = (e: { type: string; actor: string; source: string | null; targe
 
 export interface Recorder {
   inspect: (event: InspectionEvent) => void;
-  /** Appends an event that is not a machine transition (an LLM attempt, an interruption) in log order. */
+  /** Records an event that is not a machine transition (an LLM attempt, an interruption) in log order. */
   note: (event: NewRunEvent) => void;
+  /**
+   * Settles once every event recorded so far, and any recorded in the current synchronous machine step,
+   * is committed to the log: an effect awaits it before it acts.
+   */
+  durable: () => Promise<void>;
+  /** Commits what is waiting now (before the run ends or stops). */
+  flush: () => void;
 }
 
 /**
- * Turns every transition of every machine actor into one appended log event, synchronously, so the
- * event is in the log before the effect it starts can act (effects yield once before acting).
+ * Turns every transition of every machine actor into one log event, in order. Events wait in a batch
+ * until something needs them durable: an effect about to act (`durable`), or the run ending (`flush`).
+ * A batch is one transaction (group commit), so a step's events, and the pure steps between two effects
+ * that act, cost one commit, and still no effect acts before the events that led to it are in the log.
  */
 export function createRecorder(options: RecorderOptions, onFailure: (error: unknown) => void): Recorder {
   const previous = new Map<string, AnyMachineSnapshot>();
@@ -101,16 +110,43 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
   /** Events delivered to each actor, in mailbox order, waiting for the snapshot they produce. */
   const pending = new Map<string, { type: string; output?: unknown }[]>();
 
+  /** Recorded, not yet committed: written as one transaction by the next flush. */
+  let batch: NewRunEvent[] = [];
+  let waiters: (() => void)[] = [];
+  let scheduled = false;
+
   function append(logEvent: NewRunEvent): void {
-    if (failure !== null) return;
-    try {
-      const [stored] = options.store.append(options.runId, [logEvent], { expectedVersion: version });
-      version += 1;
-      if (stored !== undefined) options.onAppended(stored);
-    } catch (error) {
-      failure = error;
-      onFailure(error);
+    if (failure === null) batch.push(logEvent);
+  }
+
+  function flush(): void {
+    scheduled = false;
+    const events = batch;
+    const settled = waiters;
+    batch = [];
+    waiters = [];
+    if (events.length > 0 && failure === null) {
+      try {
+        const stored = options.store.append(options.runId, events, { expectedVersion: version });
+        version += events.length;
+        for (const event of stored) options.onAppended(event);
+      } catch (error) {
+        failure = error;
+        onFailure(error);
+      }
     }
+    // After a failed append the run is stopping (its signal aborted): the effects waiting see that.
+    for (const settle of settled) settle();
+  }
+
+  /** A microtask runs after the synchronous step that recorded the events: the whole step goes in one batch. */
+  function durable(): Promise<void> {
+    return new Promise((settle) => {
+      waiters.push(settle);
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(flush);
+    });
   }
 
   /** Each actor by its session id, to find a child's parent. */
@@ -192,5 +228,5 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     }
   }
 
-  return { inspect, note: append };
+  return { inspect, note: append, durable, flush };
 }

@@ -60,7 +60,6 @@ function lastSymlinkError(label: string, link: string, inside: string, real: str
  * symlink at all. Symlinked directories that stay inside the repository are fine.
  */
 function symlinkErrors(label: string, repoRoot: string, normalized: string, protectedPaths: readonly string[]): string[] {
-  const realRoot = fs.realpathSync(repoRoot);
   const segments = normalized.split('/');
   for (let i = 1; i <= segments.length; i += 1) {
     const prefix = segments.slice(0, i).join('/');
@@ -74,12 +73,13 @@ function symlinkErrors(label: string, repoRoot: string, normalized: string, prot
     if (!stat.isSymbolicLink()) continue;
     let real: string;
     try {
-      real = fs.realpathSync(path.join(repoRoot, prefix));
+      real = fs.realpathSync.native(path.join(repoRoot, prefix));
     } catch (error) {
       if (isAbsent(error)) return [`${label}: ${prefix} is a broken symlink; write the file somewhere else`];
       return [`${label}: cannot resolve the symlink ${prefix} (${osErrorText(error)}); write the file somewhere else`];
     }
-    const inside = path.relative(realRoot, real);
+    // Resolved only here: most paths cross no symlink, and this is one more system call per change.
+    const inside = path.relative(fs.realpathSync.native(repoRoot), real);
     if (inside.startsWith('..') || path.isAbsolute(inside)) {
       return [`${label}: ${prefix} is a symlink to ${real}, outside the repository`];
     }

@@ -25,8 +25,11 @@ export interface ApplyChangeSetInput {
   backupDir: string;
   /** `normal` (the default) survives a process crash; `full` also a power cut: files and directories fsynced. */
   durability?: WriteDurability;
-  /** Told, once pre-images are safe and before the first file is replaced, what each file goes from and to. */
-  onPrepared?: (files: PreparedFile[]) => void;
+  /**
+   * Told, once pre-images are safe, what each file goes from and to; awaited before the first file is
+   * replaced (the run logs it durably there).
+   */
+  onPrepared?: (files: PreparedFile[]) => void | Promise<void>;
 }
 
 
@@ -99,7 +102,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
 
   await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
   // Validation saw the tree as it was then: before anything is written, every target is checked as it is now.
-  const realRoot = fs.realpathSync(repoRoot);
+  const realRoot = fs.realpathSync.native(repoRoot);
   for (const target of targets) {
     const problem = writeProblem(realRoot, target.absolute);
     if (problem !== null) {
@@ -151,15 +154,19 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
         bytes: content === null ? 0 : Buffer.byteLength(content),
       };
     });
-    input.onPrepared?.(files.map(({ path: file, beforeSha256, afterSha256 }) => ({ path: file, beforeSha256, afterSha256 })));
+    await input.onPrepared?.(files.map(({ path: file, beforeSha256, afterSha256 }) => ({ path: file, beforeSha256, afterSha256 })));
 
     for (const target of targets) {
       current = target.relative;
       if (target.change.mode === 'delete') continue;
       const dir = path.dirname(target.absolute);
       recheck(target);
-      createdDirs.unshift(...ensureDir(repoRoot, dir));
-      recheck(target);
+      const created = ensureDir(repoRoot, dir);
+      // New directories are checked again; when none was needed, the check just made still holds.
+      if (created.length > 0) {
+        createdDirs.unshift(...created);
+        recheck(target);
+      }
       const staged = stagedPathFor(target.absolute);
       writeFileFor(durability, staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
       target.staged = staged;

@@ -33,7 +33,7 @@ async function readManifest(backupDir: string): Promise<BackupManifestEntry[]> {
 export async function rollbackChangeSet(input: RollbackChangeSetInput): Promise<{ restored: string[] }> {
   const repoRoot = path.resolve(input.repoRoot);
   const manifest = await readManifest(input.applied.backupDir);
-  const realRoot = fsSync.realpathSync(repoRoot);
+  const realRoot = fsSync.realpathSync.native(repoRoot);
   const refuse = (entry: BackupManifestEntry, problem: string, restoredSoFar: readonly string[]): AutopackError =>
     new AutopackError(
       'ROLLBACK_FAILED',

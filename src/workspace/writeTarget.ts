@@ -32,7 +32,7 @@ export function directoryProblem(realRoot: string, absolute: string): string | n
   }
   let real: string;
   try {
-    real = fs.realpathSync(dir);
+    real = fs.realpathSync.native(dir);
   } catch (error) {
     return isAbsent(error) ? `its directory ${dir} is a broken symlink` : `cannot resolve its directory ${dir} (${osErrorText(error)})`;
   }

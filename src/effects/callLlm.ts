@@ -80,6 +80,7 @@ export function fromCallLlm(deps: CallLlmDeps) {
     name: 'callLlm',
     failureCode: 'LLM_FAILED',
     retryable: true,
+    cancellable: true,
     run: async (input, signal) => {
       const { candidates, missing } = gatherCandidates(deps.repoRoot, input);
       const maxPromptTokens = deps.llm.maxPromptTokens;

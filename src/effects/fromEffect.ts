@@ -37,6 +37,12 @@ export interface EffectDefinition<I, O> {
    * events and the next ones share a transaction. Lost in a crash, it is simply done again.
    */
   pure?: boolean;
+  /**
+   * Stops mid-flight when aborted (a model call, a command, a wait): `run` gets a signal that also follows
+   * the whole run's. Other effects are short and get the actor's own signal (a combined one costs an
+   * AbortSignal.any per effect); a stopped run is still noticed before and after them.
+   */
+  cancellable?: boolean;
   run: (input: I, signal: AbortSignal) => Promise<O>;
 }
 
@@ -66,16 +72,18 @@ export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefin
     else await runtime.durable();
     const recorded = runtime.recorded?.(definition.name);
     if (recorded !== undefined) return (await recorded) as EffectOutcome<O>;
-    const combined = runtime.runSignal === undefined ? signal : AbortSignal.any([signal, runtime.runSignal]);
+    const runSignal = runtime.runSignal;
+    const combined = runSignal === undefined || definition.cancellable !== true ? signal : AbortSignal.any([signal, runSignal]);
+    const aborted = (): boolean => combined.aborted || runSignal?.aborted === true;
     try {
-      if (combined.aborted) throw new AutopackError('ABORTED', 'the run was cancelled');
+      if (aborted()) throw new AutopackError('ABORTED', 'the run was cancelled');
       if (definition.writes === true && runtime.mayWrite?.() === false) {
         throw new AutopackError('RUN_LOCKED', `${definition.name}: this process no longer holds the run's lease; nothing was written`);
       }
       const value = await definition.run(input, combined);
       return { ok: true, value, at: runtime.clock() };
     } catch (error) {
-      const failure = combined.aborted
+      const failure = aborted()
         ? { code: 'ABORTED' as const, errors: ['the run was cancelled'], retryable: false }
         : toFailure(error, definition);
       return { ok: false, error: failure, at: runtime.clock() };

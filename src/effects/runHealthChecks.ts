@@ -9,6 +9,7 @@ export function fromRunHealthChecks(deps: EffectRuntime & { repoRoot: string }) 
     name: 'runHealthChecks',
     failureCode: 'HEALTH_CHECK_FAILED',
     retryable: true,
+    cancellable: true,
     run: async (input, signal) => {
       const results: HealthCheckResult[] = [
         checkDeliverables({ repoRoot: deps.repoRoot, deliverables: input.deliverables, writtenPaths: input.writtenPaths }),

@@ -8,6 +8,7 @@ export function fromSleep(runtime: EffectRuntime) {
     name: 'sleep',
     failureCode: 'ABORTED',
     retryable: false,
+    cancellable: true,
     run: async ({ until }, signal) => {
       const remaining = Math.max(0, until - runtime.clock());
       if (remaining > 0) await delay(remaining, undefined, { signal });

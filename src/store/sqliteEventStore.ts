@@ -133,10 +133,19 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
     const row = selectLease?.get(stream);
     return row === undefined ? null : { token: row.token, pid: row.pid, host: row.host, since: row.since, heartbeatAt: row.heartbeat_at };
   };
+  const upsertLease = hasLeases
+    ? db.prepare('INSERT OR REPLACE INTO leases (stream, token, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
+    : null;
+  // Prepared once: a run confirms its lease before every effect that writes.
+  const renewLeaseRow = hasLeases ? db.prepare('UPDATE leases SET heartbeat_at = ? WHERE stream = ? AND token = ?') : null;
+  const deleteLease = hasLeases ? db.prepare('DELETE FROM leases WHERE stream = ? AND token = ?') : null;
+  const noLeases = (): never => {
+    throw new AutopackError('INPUT_INVALID', `${dbPath} is opened read-only: it cannot hold a run's lease`);
+  };
   const leaseTx = db.transaction((stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean) => {
     const current = readLease(stream);
     if (current !== null && current.token !== holder.token && !isStale(current)) throw new LeaseConflictError(stream, current);
-    db.prepare('INSERT OR REPLACE INTO leases (stream, token, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    (upsertLease ?? noLeases()).run(
       stream,
       holder.token,
       holder.pid,
@@ -211,10 +220,10 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
       leaseTx.immediate(stream, holder, isStale);
     },
     renewLease(stream, token, now) {
-      return db.prepare('UPDATE leases SET heartbeat_at = ? WHERE stream = ? AND token = ?').run(now, stream, token).changes === 1;
+      return (renewLeaseRow ?? noLeases()).run(now, stream, token).changes === 1;
     },
     releaseLease(stream, token) {
-      db.prepare('DELETE FROM leases WHERE stream = ? AND token = ?').run(stream, token);
+      (deleteLease ?? noLeases()).run(stream, token);
     },
     readLease,
     close() {

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { TestProject } from 'vitest/node';
 import { staleBuildReason } from './buildFreshness.js';
+import { startPostgresCluster, type PostgresCluster } from './postgresCluster.js';
 import { cliPath, projectRoot } from './runCli.js';
 
 /** Runs the build `npm run build` runs, failing with the compiler's output. */
@@ -19,14 +21,51 @@ function build(): Promise<void> {
   });
 }
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL database the store tests may use, or '' with `pgUnavailable` saying why. */
+    pgUrl: string;
+    pgUnavailable: string;
+  }
+}
+
+/**
+ * The PostgreSQL store is tested against a real server: AUTOPACK_TEST_PG_URL when set, else a throwaway
+ * cluster started here and stopped after the run. Without PostgreSQL installed, only the tests that need
+ * it fail, saying how to get it.
+ */
+async function providePostgres(project: TestProject): Promise<PostgresCluster | null> {
+  const given = process.env['AUTOPACK_TEST_PG_URL'];
+  if (given !== undefined && given !== '') {
+    project.provide('pgUrl', given);
+    project.provide('pgUnavailable', '');
+    return null;
+  }
+  try {
+    const cluster = await startPostgresCluster();
+    project.provide('pgUrl', cluster.url);
+    project.provide('pgUnavailable', '');
+    return cluster;
+  } catch (error) {
+    project.provide('pgUrl', '');
+    project.provide('pgUnavailable', error instanceof Error ? error.message : String(error));
+    return null;
+  }
+}
+
 /**
  * End-to-end tests spawn dist/cli.js, so `vitest run` alone must not test a stale build: when any source
  * or build config is newer than dist/cli.js (or it is missing), build first. `npm test` has just built,
  * and then this costs one walk of modification times.
  */
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const reason = staleBuildReason(projectRoot, ['src', 'tsconfig.json', 'tsconfig.build.json'], path.relative(projectRoot, cliPath));
-  if (reason === undefined) return;
-  console.log(`building dist/ for the tests: ${reason}`);
-  await build();
+  if (reason !== undefined) {
+    console.log(`building dist/ for the tests: ${reason}`);
+    await build();
+  }
+  const cluster = await providePostgres(project);
+  return async () => {
+    await cluster?.stop();
+  };
 }

@@ -18,11 +18,11 @@ export async function ours(phases, durability) {
   const started = performance.now();
   const result = await executor.runPlan({ phases: plan, maxRetries: 0, enableHealthChecks: false, stopOnFailure: true });
   const elapsed = performance.now() - started;
-  executor.close();
+  await executor.close();
   if (result.successful_phases !== phases) throw new Error(`only ${result.successful_phases} of ${phases} phases succeeded`);
   const store = createSqliteEventStore(dbPath, { readonly: true });
-  const events = store.read(result.run_id);
-  store.close();
+  const events = await store.read(result.run_id);
+  await store.close();
   const bytes = dbBytes(dbPath);
   fs.rmSync(dir, { recursive: true, force: true });
   return { msPerPhase: elapsed / phases, eventsPerPhase: events.length / phases, bytesPerPhase: bytes / phases, events };

@@ -85,7 +85,7 @@ program
   .addOption(dbOption())
   .option('--json', 'print JSON')
   .action(async (flags: { repo?: string; db?: string; json?: boolean }) => {
-    process.exitCode = (await load.status()).statusCommand(undefined, flags, processIo);
+    process.exitCode = await (await load.status()).statusCommand(undefined, flags, processIo);
   });
 
 program
@@ -109,7 +109,7 @@ program
   .addOption(dbOption())
   .option('--json', 'print JSON')
   .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; at?: string }) => {
-    process.exitCode = (await load.state()).stateCommand(run, flags, processIo);
+    process.exitCode = await (await load.state()).stateCommand(run, flags, processIo);
   });
 
 program
@@ -141,7 +141,7 @@ program
   .addOption(dbOption())
   .option('--json', 'print JSON')
   .action(async (run: string | undefined, flags: { repo?: string; db?: string; json?: boolean }) => {
-    process.exitCode = (await load.status()).statusCommand(run, flags, processIo);
+    process.exitCode = await (await load.status()).statusCommand(run, flags, processIo);
   });
 
 program

@@ -69,6 +69,6 @@ export async function driveRun(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.unsubscribe();
-    executor.close();
+    await executor.close();
   }
 }

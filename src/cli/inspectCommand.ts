@@ -25,7 +25,7 @@ export async function inspectCommand(runId: string | undefined, rawFlags: Record
   const flags = parseFlags(InspectFlagsSchema, rawFlags);
   const { store, dbPath } = openLogReadonly(flags);
   try {
-    if (runId !== undefined) requireRun(store, runId, dbPath);
+    if (runId !== undefined) await requireRun(store, runId, dbPath);
     const server = await startInspector({ store, port: flags.port });
     const url = runId === undefined ? server.url : `${server.url}runs/${encodeURIComponent(runId)}`;
     io.stderr(`autopack inspector for ${dbPath}\n  ${url}\n(Ctrl-C to stop)`);
@@ -38,6 +38,6 @@ export async function inspectCommand(runId: string | undefined, rawFlags: Record
     await server.close();
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -19,23 +19,23 @@ function formatEvent(event: StoredRunEvent, json: boolean): string {
 export async function logCommand(runId: string, flags: LogLocation & { json?: boolean; follow?: boolean }, io: CliIo): Promise<number> {
   const { store, dbPath } = openLogReadonly(flags);
   try {
-    requireRun(store, runId, dbPath);
+    await requireRun(store, runId, dbPath);
     let state = initialRunState();
     let next = 1;
     for (;;) {
-      for (const event of store.read(runId, { from: next })) {
+      for (const event of await store.read(runId, { from: next })) {
         io.stdout(formatEvent(event, flags.json === true));
         state = evolveRunStateInPlace(state, event);
         next = event.seq + 1;
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
-      if (!isDriven(store, runId, Date.now())) {
+      if (!(await isDriven(store, runId, Date.now()))) {
         io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`autopack resume ${runId}\` continues it`);
         return 0;
       }
       await sleep(FOLLOW_POLL_MS);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -26,9 +26,9 @@ export function openLogReadonly(location: LogLocation): { store: EventStore; dbP
   return { store: createSqliteEventStore(dbPath, { readonly: true }), dbPath };
 }
 
-export function requireRun(store: EventStore, runId: string, dbPath: string): void {
-  if (store.version(runId) === 0) {
-    const known = store.listStreams().slice(-5).map((s) => s.stream);
+export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {
+  if ((await store.version(runId)) === 0) {
+    const known = (await store.listStreams()).slice(-5).map((s) => s.stream);
     const hint = known.length > 0 ? ` Recent runs: ${known.join(', ')}.` : '';
     throw new AutopackError('RUN_NOT_FOUND', `no run ${JSON.stringify(runId)} in ${dbPath}.${hint} \`autopack status\` lists them`);
   }

@@ -14,8 +14,8 @@ import { runDetail } from './statusCommand.js';
 export async function replayCommand(runId: string, flags: LogLocation & { verify?: boolean; json?: boolean }, io: CliIo): Promise<number> {
   const { store, dbPath } = openLogReadonly(flags);
   try {
-    requireRun(store, runId, dbPath);
-    const events = store.read(runId);
+    await requireRun(store, runId, dbPath);
+    const events = await store.read(runId);
     const state = foldRunState(events);
     let verification: { ok: boolean; message: string } | null = null;
     if (flags.verify === true) {
@@ -35,6 +35,6 @@ export async function replayCommand(runId: string, flags: LogLocation & { verify
     }
     return verification?.ok === false ? EXIT.phaseFailed : EXIT.ok;
   } finally {
-    store.close();
+    await store.close();
   }
 }

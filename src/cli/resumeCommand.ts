@@ -27,12 +27,12 @@ interface RunToResume {
 }
 
 /** The whole log, read once: a scripted model skips the answers it used, and the executor folds it. */
-function readRun(runId: string, location: { repo?: string | undefined; db?: string | undefined }): StoredRunEvent[] {
+async function readRun(runId: string, location: { repo?: string | undefined; db?: string | undefined }): Promise<StoredRunEvent[]> {
   const { store } = openLogReadonly(location);
   try {
-    return store.read(runId);
+    return await store.read(runId);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -47,25 +47,25 @@ function answersUsed(history: readonly StoredRunEvent[]): number {
   return history.filter((e) => e.type === 'llm.attempted' && e.data.call.number === 1 && decided.has(key(e.data))).length;
 }
 
-function findRun(runArg: string | undefined, last: boolean, location: { repo?: string | undefined; db?: string | undefined }): RunToResume {
+async function findRun(runArg: string | undefined, last: boolean, location: { repo?: string | undefined; db?: string | undefined }): Promise<RunToResume> {
   if (runArg === undefined && !last) {
     throw new AutopackError('INPUT_INVALID', 'name the run to resume (`autopack runs` lists them), or pass --last for the latest');
   }
   if (runArg !== undefined && last) throw new AutopackError('INPUT_INVALID', 'give a run id or --last, not both');
   const { store, dbPath } = openLogReadonly(location);
   try {
-    const runId = runArg ?? store.listStreams().at(-1)?.stream;
+    const runId = runArg ?? (await store.listStreams()).at(-1)?.stream;
     if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);
-    requireRun(store, runId, dbPath);
-    return { runId, start: readRunStart(store, runId, dbPath).start };
+    await requireRun(store, runId, dbPath);
+    return { runId, start: (await readRunStart(store, runId, dbPath)).start };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 export async function resumeCommand(runArg: string | undefined, rawFlags: ResumeFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(ResumeFlagsSchema, rawFlags);
-  const { runId, start } = findRun(runArg, flags.last, flags);
+  const { runId, start } = await findRun(runArg, flags.last, flags);
   // A worktree run works in a folder of its own, recreated from its branch if it is gone.
   const checkout = start.options.git?.worktree?.checkout ?? start.repoRoot;
   if (!fs.existsSync(checkout)) {
@@ -76,7 +76,7 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const recorded = LlmConnectionFlagsSchema.parse(start.options.llmConnection ?? {});
   const connection = given.llm !== undefined ? given : { ...recorded, ...givenConnection(given) };
   // Only a scripted model needs the whole log before the run goes on (to skip the answers it used).
-  const history = connection.llm?.startsWith('scripted:') === true ? readRun(runId, flags) : undefined;
+  const history = connection.llm?.startsWith('scripted:') === true ? await readRun(runId, flags) : undefined;
   const alreadyServed = history === undefined ? 0 : answersUsed(history);
   const executor = new PhaseExecutor({
     llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),

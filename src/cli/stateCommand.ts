@@ -5,11 +5,11 @@ import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
 /** Every actor's state after event SEQ (default: the last), from the fold of the log up to it. */
-export function stateCommand(runId: string, flags: LogLocation & { at?: string; json?: boolean }, io: CliIo): number {
+export async function stateCommand(runId: string, flags: LogLocation & { at?: string; json?: boolean }, io: CliIo): Promise<number> {
   const { store, dbPath } = openLogReadonly(flags);
   try {
-    requireRun(store, runId, dbPath);
-    const events = store.read(runId);
+    await requireRun(store, runId, dbPath);
+    const events = await store.read(runId);
     const last = events.at(-1)?.seq ?? 0;
     const at = flags.at === undefined ? last : Number(flags.at);
     if (!Number.isInteger(at) || at < 1 || at > last) {
@@ -34,6 +34,6 @@ export function stateCommand(runId: string, flags: LogLocation & { at?: string; 
     io.stdout(lines.join('\n'));
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -16,9 +16,9 @@ function spend(state: RunState): string {
  * `running` in the log but no live process holds the run: it crashed or was killed, and waits for
  * `autopack resume`.
  */
-function shownStatus(state: RunState, store: EventStore): string {
+async function shownStatus(state: RunState, store: EventStore): Promise<string> {
   if (state.status !== 'running' || state.runId === null) return state.status;
-  return isDriven(store, state.runId, Date.now()) ? 'running' : 'stalled';
+  return (await isDriven(store, state.runId, Date.now())) ? 'running' : 'stalled';
 }
 
 function runLine(state: RunState, status: string = state.status): string {
@@ -52,26 +52,30 @@ export function runDetail(state: RunState, status: string = state.status): strin
   return lines;
 }
 
-export function statusCommand(runId: string | undefined, flags: LogLocation & { json?: boolean }, io: CliIo): number {
+export async function statusCommand(runId: string | undefined, flags: LogLocation & { json?: boolean }, io: CliIo): Promise<number> {
   const { store, dbPath } = openLogReadonly(flags);
   try {
     if (runId !== undefined) {
-      requireRun(store, runId, dbPath);
-      const state = foldRunState(store.read(runId));
-      const status = shownStatus(state, store);
+      await requireRun(store, runId, dbPath);
+      const state = foldRunState(await store.read(runId));
+      const status = await shownStatus(state, store);
       io.stdout(flags.json === true ? JSON.stringify({ status, result: toOrchestrationResult(state) }, null, 2) : runDetail(state, status).join('\n'));
       return 0;
     }
-    const states = store.listStreams().map((s) => foldRunState(store.read(s.stream)));
+    const runs: { state: RunState; status: string }[] = [];
+    for (const { stream } of await store.listStreams()) {
+      const state = foldRunState(await store.read(stream));
+      runs.push({ state, status: await shownStatus(state, store) });
+    }
     if (flags.json === true) {
-      io.stdout(JSON.stringify(states.map((s) => ({ run_id: s.runId, status: shownStatus(s, store), result: toOrchestrationResult(s) })), null, 2));
-    } else if (states.length === 0) {
+      io.stdout(JSON.stringify(runs.map(({ state, status }) => ({ run_id: state.runId, status, result: toOrchestrationResult(state) })), null, 2));
+    } else if (runs.length === 0) {
       io.stdout(`no runs in ${dbPath}`);
     } else {
-      io.stdout(states.map((s) => runLine(s, shownStatus(s, store))).join('\n'));
+      io.stdout(runs.map(({ state, status }) => runLine(state, status)).join('\n'));
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -24,7 +24,7 @@ export async function undoCommand(runId: string, rawFlags: UndoFlags, io: CliIo)
   }
   const store = createSqliteEventStore(dbPath);
   try {
-    requireRun(store, runId, dbPath);
+    await requireRun(store, runId, dbPath);
     const outcome = await undoRun(store, runId, dbPath, flags.phase === undefined ? {} : { phaseId: flags.phase });
     if (flags.json) io.stdout(JSON.stringify(outcome, null, 2));
     else if (outcome.undone) {
@@ -32,6 +32,6 @@ export async function undoCommand(runId: string, rawFlags: UndoFlags, io: CliIo)
     } else io.stdout(outcome.reason);
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

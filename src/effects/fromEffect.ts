@@ -16,7 +16,7 @@ export interface EffectRuntime {
    * Asked right before an effect that writes to the repository runs: false when this process may no
    * longer write (its lease on the run is gone), and the run is being stopped.
    */
-  mayWrite?: () => boolean;
+  mayWrite?: () => Promise<boolean>;
   /**
    * Settles once the events that led to the effect about to run are in the log (the recorder commits a
    * step's events as one batch); an effect that acts awaits it first. Absent, effects act after one yield.
@@ -77,7 +77,7 @@ export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefin
     const aborted = (): boolean => combined.aborted || runSignal?.aborted === true;
     try {
       if (aborted()) throw new AutopackError('ABORTED', 'the run was cancelled');
-      if (definition.writes === true && runtime.mayWrite?.() === false) {
+      if (definition.writes === true && runtime.mayWrite !== undefined && !(await runtime.mayWrite())) {
         throw new AutopackError('RUN_LOCKED', `${definition.name}: this process no longer holds the run's lease; nothing was written`);
       }
       const value = await definition.run(input, combined);

@@ -134,14 +134,14 @@ function wholeLog(events: StoredRunEvent[]): ReadLog {
  * What a resume needs of a long log, without reading it all: the first event (the run's start) and the
  * tail from the phase in progress on (the machines re-run only that phase; the finished ones are counts).
  */
-function logTail(store: EventStore, runId: string, dbPath: string): ReadLog {
-  const { first } = readRunStart(store, runId, dbPath);
-  const lastFinished = store.lastOfType(runId, 'phase.finished');
+async function logTail(store: EventStore, runId: string, dbPath: string): Promise<ReadLog> {
+  const { first } = await readRunStart(store, runId, dbPath);
+  const lastFinished = await store.lastOfType(runId, 'phase.finished');
   // Without the orchestrator's counts in it (an older log), the tail alone cannot say what came before.
-  if (lastFinished?.type !== 'phase.finished' || lastFinished.data.succeeded === undefined) return wholeLog(store.read(runId));
+  if (lastFinished?.type !== 'phase.finished' || lastFinished.data.succeeded === undefined) return wholeLog(await store.read(runId));
   if (lastFinished.data.nextPhaseIndex === null) return { events: [first], state: null, finished: true };
   // The next phase's start, and all it did, are logged after the phase.finished that scheduled it.
-  return { events: [first, ...store.read(runId, { from: Math.max(2, lastFinished.seq) })], state: null, finished: false };
+  return { events: [first, ...(await store.read(runId, { from: Math.max(2, lastFinished.seq) }))], state: null, finished: false };
 }
 
 
@@ -299,11 +299,11 @@ export class PhaseExecutor {
     options: { signal?: AbortSignal; budget?: RunBudget; /** The run's log, if the caller has just read it. */ history?: StoredRunEvent[] } = {},
   ): Promise<OrchestrationResult> {
     const store = this.openStore();
-    const read = options.history === undefined ? logTail(store, runId, this.dbPath) : wholeLog(options.history);
+    const read = options.history === undefined ? await logTail(store, runId, this.dbPath) : wholeLog(options.history);
     const history = read.events;
     const start = compatibleStart(runStartOf(history[0], runId, this.dbPath));
-    if (read.finished) return toOrchestrationResult(read.state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState()));
-    const lastBudget = store.lastOfType(runId, 'run.resumed')?.data as { budget?: RunBudget } | undefined;
+    if (read.finished) return toOrchestrationResult(read.state ?? (await store.aggregate(runId, evolveRunStateInPlace, initialRunState())));
+    const lastBudget = (await store.lastOfType(runId, 'run.resumed'))?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
     const nextPhase = history.findLast((e) => e.type === 'phase.finished');
     const nextPhaseIndex = nextPhase?.type === 'phase.finished' ? (nextPhase.data.nextPhaseIndex ?? start.phases.length) : 0;
@@ -357,11 +357,11 @@ export class PhaseExecutor {
     return this.store;
   }
 
-  close(): void {
-    if (this.ownsStore) {
-      this.store?.close();
-      this.store = null;
-    }
+  /** Closes the log if this executor opened it (a SQLite log is closed before this returns). */
+  async close(): Promise<void> {
+    const store = this.ownsStore ? this.store : null;
+    if (this.ownsStore) this.store = null;
     this.subject.complete();
+    await store?.close();
   }
 }

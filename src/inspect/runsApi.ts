@@ -38,11 +38,10 @@ export function summarize(state: RunState): RunSummary {
   };
 }
 
-export function listRuns(store: EventStore): RunSummary[] {
-  return store
-    .listStreams()
-    .map((s) => summarize(foldRunState(store.read(s.stream))))
-    .reverse();
+export async function listRuns(store: EventStore): Promise<RunSummary[]> {
+  const runs: RunSummary[] = [];
+  for (const { stream } of await store.listStreams()) runs.push(summarize(foldRunState(await store.read(stream))));
+  return runs.reverse();
 }
 
 export interface TimelineEntry {

@@ -41,7 +41,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const svgs: Record<string, string> = { orchestrator: toSvg(orchestratorMachine), phase: toSvg(phaseMachine) };
   const streams = new Set<http.ServerResponse>();
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((req, res) => void route(req, res));
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const parts = url.pathname.split('/').filter(Boolean);
     try {
@@ -50,7 +52,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
       if (parts[0] === 'runs' && parts.length === 2) {
         const runId = parts[1] as string;
-        if (!RUN_ID.test(runId) || store.version(runId) === 0) return send(res, 404, 'text/html; charset=utf-8', notFoundPage(runId));
+        if (!RUN_ID.test(runId) || (await store.version(runId)) === 0) return send(res, 404, 'text/html; charset=utf-8', notFoundPage(runId));
         return send(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
       }
       if (parts[0] === 'machines' && parts.length === 2 && parts[1]?.endsWith('.svg')) {
@@ -58,13 +60,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         return svg === undefined ? json(res, 404, { error: `no machine ${parts[1]}` }) : send(res, 200, 'image/svg+xml', svg);
       }
       if (parts[0] !== 'api') return send(res, 404, 'text/html; charset=utf-8', notFoundPage(url.pathname));
-      if (parts[1] === 'runs' && parts.length === 2) return json(res, 200, listRuns(store));
+      if (parts[1] === 'runs' && parts.length === 2) return json(res, 200, await listRuns(store));
       if (parts[1] !== 'runs' || parts[2] === undefined) return json(res, 404, { error: `no such endpoint ${url.pathname}` });
       const runId = parts[2];
-      if (!RUN_ID.test(runId) || store.version(runId) === 0) {
+      if (!RUN_ID.test(runId) || (await store.version(runId)) === 0) {
         return json(res, 404, { error: `no run "${runId}" in this log; GET /api/runs lists them` });
       }
-      const events = store.read(runId);
+      const events = await store.read(runId);
       if (parts.length === 3) return json(res, 200, runView(events));
       if (parts[3] === 'state' && parts.length === 4) {
         const last = events.at(-1)?.seq ?? 0;
@@ -81,18 +83,30 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     } catch (error) {
       return json(res, 500, { error: error instanceof Error ? error.message : String(error) });
     }
-  });
+  }
 
   /** Server-sent events: every event after `after`, then each new one within `pollMs` of its append. */
   function stream(runId: string, after: number, res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     streams.add(res);
     let next = Number.isInteger(after) && after > 0 ? after + 1 : 1;
+    // One read at a time: a poll that finds the previous one still reading skips its turn.
+    let reading = false;
     const push = () => {
-      for (const event of store.read(runId, { from: next })) {
-        res.write(`id: ${event.seq}\nevent: append\ndata: ${JSON.stringify(timelineEntry(event))}\n\n`);
-        next = event.seq + 1;
-      }
+      if (reading) return;
+      reading = true;
+      store
+        .read(runId, { from: next })
+        .then((events) => {
+          for (const event of events) {
+            res.write(`id: ${event.seq}\nevent: append\ndata: ${JSON.stringify(timelineEntry(event))}\n\n`);
+            next = event.seq + 1;
+          }
+        })
+        .catch(() => {})
+        .finally(() => {
+          reading = false;
+        });
     };
     push();
     const timer = setInterval(push, pollMs);

@@ -73,7 +73,7 @@ function orchestratorState(snapshot: SnapshotFrom<typeof orchestratorMachine>): 
 export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
   if (params.verifyOnly === true) return drive(params, null);
   let onLost: (error: AutopackError) => void = () => {};
-  const lease = holdLease(params.store, params.start.runId, params.clock, (error) => onLost(error));
+  const lease = await holdLease(params.store, params.start.runId, params.clock, (error) => onLost(error));
   try {
     return await drive(params, {
       mayWrite: () => lease.confirm(),
@@ -82,21 +82,21 @@ export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
       },
     });
   } finally {
-    lease.release();
+    await lease.release();
   }
 }
 
 interface LeaseHooks {
-  mayWrite: () => boolean;
+  mayWrite: () => Promise<boolean>;
   onLost: (handler: (error: AutopackError) => void) => void;
 }
 
 /** Marks where a process took the run up again; nothing when the run is new or only verified. */
-function appendResumed(params: ExecuteRunParams, history: readonly StoredRunEvent[]): StoredRunEvent | undefined {
+async function appendResumed(params: ExecuteRunParams, history: readonly StoredRunEvent[]): Promise<StoredRunEvent | undefined> {
   const last = history.at(-1);
   if (last === undefined || params.verifyOnly === true) return undefined;
   const data = { fromSeq: last.seq, pid: process.pid, host: os.hostname(), budget: params.start.options.llm.budget };
-  const [resumed] = params.store.append(
+  const [resumed] = await params.store.append(
     params.start.runId,
     [{ type: 'run.resumed', actor: 'orchestrator', source: null, target: null, data, at: params.clock() }],
     { expectedVersion: last.seq },
@@ -116,7 +116,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
   const control = createRunControl(() => actor?.stop());
   lease?.onLost((error) => control.fail(error));
   const replay = createReplaySource(runId, plan.outcomes, { verifyOnly, onCaughtUp: control.caughtUp, onDiverged: control.fail });
-  const tracker = createRunStateTracker({
+  const tracker = await createRunStateTracker({
     store,
     runId,
     history,
@@ -129,14 +129,16 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     params.onEvent?.(event);
     crashAfterEvent(event.seq);
   };
-  const resumed = appendResumed(params, history);
+  const resumed = await appendResumed(params, history);
   if (resumed !== undefined) onAppended(resumed);
+  const version = resumed?.seq ?? (await store.version(runId));
 
   const recorder = createRecorder(
     {
       store,
       runId,
       start,
+      version,
       clock: params.clock,
       onAppended,
       ...(history.length === 0 ? {} : { replay: { transitions: plan.transitions, verifyOnly, onCaughtUp: control.caughtUp } }),
@@ -153,8 +155,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     const state = orchestratorState(snapshot);
     const phaseIndex = state === 'running_phase' ? snapshot.context.currentIndex : null;
     recorder.note({ type: 'run.interrupted', actor: 'orchestrator', source: state, target: state, data: { reason, message, phaseIndex }, at: params.clock() });
-    recorder.flush();
-    control.finishStop();
+    control.finishStop(recorder.flush());
   };
   // After an interruption the log ends with `run.interrupted`: the cancelled attempt is not recorded.
   const onLlmAttempt = (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) =>
@@ -192,7 +193,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
   actor = running;
   await runUntilDone(running, control.stopped, params.signal, () => interrupt('signal', interruptMessage(params.signal as AbortSignal)));
   // The last step's events (the run's end) wait for no effect: committed here.
-  recorder.flush();
+  await recorder.flush();
   if (control.failure !== null) throw control.failure;
   if (verifyOnly) {
     const next = plan.transitions[0] ?? replay.leftover();
@@ -203,7 +204,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
       );
     }
   }
-  return tracker.result();
+  return await tracker.result();
 }
 
 /** Starts the orchestrator and waits until it is done or the run stops early; a caller's abort interrupts it. */

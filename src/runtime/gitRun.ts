@@ -135,7 +135,7 @@ export async function uncommittedOnResume(
   // The run's own changes not in a commit yet: an apply cut short, or every phase's with commits off.
   const prepared = new Map<number, string[]>();
   const committed = new Set<number>();
-  for (const event of git.commit ? history : store.read(start.runId)) {
+  for (const event of git.commit ? history : await store.read(start.runId)) {
     if (event.type === 'changes.prepared') prepared.set(event.data.phaseIndex, [...(prepared.get(event.data.phaseIndex) ?? []), ...event.data.files.map((f) => f.path)]);
     if (event.type === 'phase.committed' && event.data.outcome.ok && event.data.outcome.value.sha !== null) committed.add(event.data.phaseIndex);
   }

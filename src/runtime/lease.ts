@@ -30,8 +30,8 @@ export interface HeldLease {
    * Renews the lease now and says whether this process still holds it. Called right before an effect
    * writes to the repository, so a process that lost its lease between two heartbeats writes nothing.
    */
-  confirm(): boolean;
-  release(): void;
+  confirm(): Promise<boolean>;
+  release(): Promise<void>;
 }
 
 export interface HoldLeaseOptions {
@@ -49,17 +49,17 @@ const describeError = (error: unknown): string => (error instanceof Error ? erro
  * this process's while its last renewal is younger than the stale threshold less two beats (nobody may
  * take it over before then); past that, it counts as lost, and `onLost` stops the run.
  */
-export function holdLease(
+export async function holdLease(
   store: EventStore,
   runId: string,
   clock: () => number,
   onLost: (error: AutopackError) => void,
   options: HoldLeaseOptions = {},
-): HeldLease {
+): Promise<HeldLease> {
   const heartbeatMs = options.heartbeatMs ?? LEASE_HEARTBEAT_MS;
   const safeForMs = (options.staleAfterMs ?? LEASE_STALE_AFTER_MS) - 2 * heartbeatMs;
   const token = randomUUID();
-  store.acquireLease(runId, { token, pid: process.pid, host: os.hostname(), since: clock() }, (holder) => isStaleLease(holder, clock()));
+  await store.acquireLease(runId, { token, pid: process.pid, host: os.hostname(), since: clock() }, (holder) => isStaleLease(holder, clock()));
   let renewedAt = clock();
   let lost = false;
   let released = false;
@@ -72,9 +72,9 @@ export function holdLease(
   }
 
   /** true: held and renewed; false: gone; an error: could not tell. */
-  function renew(): boolean | Error {
+  async function renew(): Promise<boolean | Error> {
     try {
-      const held = store.renewLease(runId, token, clock());
+      const held = await store.renewLease(runId, token, clock());
       if (held) renewedAt = clock();
       return held;
     } catch (error) {
@@ -82,9 +82,10 @@ export function holdLease(
     }
   }
 
-  function check(): boolean {
+  async function check(): Promise<boolean> {
     if (lost || released) return false;
-    const outcome = renew();
+    const outcome = await renew();
+    if (lost || released) return false;
     if (outcome === true) return true;
     if (outcome === false) {
       lose(new AutopackError('RUN_LOCKED', `run ${runId}: another process took over this run's lease; this one stops`));
@@ -102,20 +103,28 @@ export function holdLease(
     return false;
   }
 
-  const timer = setInterval(check, heartbeatMs);
+  // A beat that is still waiting on the database is not overtaken by the next one.
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void check().finally(() => {
+      beating = false;
+    });
+  }, heartbeatMs);
   timer.unref();
   return {
     get lost() {
       return lost;
     },
     confirm: check,
-    release() {
+    async release() {
       if (released) return;
       released = true;
       clearInterval(timer);
       if (lost) return;
       try {
-        store.releaseLease(runId, token);
+        await store.releaseLease(runId, token);
       } catch {
         // The log is unreachable: the lease goes stale by itself, and a process on this host sees this one gone.
       }
@@ -124,7 +133,7 @@ export function holdLease(
 }
 
 /** Whether a live process holds the run's lease: if not, a run the log shows running crashed or was killed. */
-export function isDriven(store: EventStore, runId: string, now: number): boolean {
-  const lease = store.readLease(runId);
+export async function isDriven(store: EventStore, runId: string, now: number): Promise<boolean> {
+  const lease = await store.readLease(runId);
   return lease !== null && !isStaleLease(lease, now);
 }

@@ -21,6 +21,8 @@ export interface RecorderOptions {
   store: EventStore;
   runId: string;
   start: RunStartedData;
+  /** The stream's version when recording starts (what the next append expects). */
+  version: number;
   clock: () => number;
   onAppended: (event: StoredRunEvent) => void;
   /**
@@ -43,8 +45,8 @@ export interface Recorder {
    * is committed to the log: an effect awaits it before it acts.
    */
   durable: () => Promise<void>;
-  /** Commits what is waiting now (before the run ends or stops). */
-  flush: () => void;
+  /** Commits what is waiting now (before the run ends or stops); settles once it is in the log. */
+  flush: () => Promise<void>;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface Recorder {
  */
 export function createRecorder(options: RecorderOptions, onFailure: (error: unknown) => void): Recorder {
   const previous = new Map<string, AnyMachineSnapshot>();
-  let version = options.store.version(options.runId);
+  let version = options.version;
   let failure: unknown = null;
 
   function toLogEvent(
@@ -114,29 +116,36 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
   let batch: NewRunEvent[] = [];
   let waiters: (() => void)[] = [];
   let scheduled = false;
+  /** Appends run one after another, in order: each flush chains on the one before. */
+  let landed: Promise<void> = Promise.resolve();
 
   function append(logEvent: NewRunEvent): void {
     if (failure === null) batch.push(logEvent);
   }
 
-  function flush(): void {
-    scheduled = false;
-    const events = batch;
-    const settled = waiters;
-    batch = [];
-    waiters = [];
+  async function commitBatch(events: NewRunEvent[], settled: (() => void)[]): Promise<void> {
     if (events.length > 0 && failure === null) {
       try {
-        const stored = options.store.append(options.runId, events, { expectedVersion: version });
+        const stored = await options.store.append(options.runId, events, { expectedVersion: version });
         version += events.length;
         for (const event of stored) options.onAppended(event);
       } catch (error) {
-        failure = error;
+        failure ??= error;
         onFailure(error);
       }
     }
     // After a failed append the run is stopping (its signal aborted): the effects waiting see that.
     for (const settle of settled) settle();
+  }
+
+  function flush(): Promise<void> {
+    scheduled = false;
+    const events = batch;
+    const settled = waiters;
+    batch = [];
+    waiters = [];
+    landed = landed.then(() => commitBatch(events, settled));
+    return landed;
   }
 
   /** A microtask runs after the synchronous step that recorded the events: the whole step goes in one batch. */
@@ -145,7 +154,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
       waiters.push(settle);
       if (scheduled) return;
       scheduled = true;
-      queueMicrotask(flush);
+      queueMicrotask(() => void flush());
     });
   }
 

@@ -19,7 +19,11 @@ export interface RunControl {
    * `finishStop`, so the reason is logged before effects see the abort.
    */
   beginStop(): boolean;
-  finishStop(): void;
+  /**
+   * Stops the actors at once (nothing more is recorded); once `logged` (the flush of the reason) has
+   * landed, aborts the effects in flight and settles `stopped`.
+   */
+  finishStop(logged?: Promise<void>): void;
   /** Settles `stopped` without stopping anything (a verification that reached the end of the log). */
   caughtUp(): void;
 }
@@ -33,11 +37,15 @@ export function createRunControl(stopActors: () => void): RunControl {
     settle = resolve;
   });
 
-  function finishStop(): void {
+  function finishStop(logged?: Promise<void>): void {
     // Stopped before the effects are aborted, so what they do on abort never reaches a machine or the log.
     stopActors();
-    internal.abort();
-    settle();
+    const abort = (): void => {
+      internal.abort();
+      settle();
+    };
+    if (logged === undefined) abort();
+    else void logged.then(abort, abort);
   }
 
   return {

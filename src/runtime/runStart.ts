@@ -12,8 +12,8 @@ export function runStartOf(first: StoredRunEvent | undefined, runId: string, dbP
 }
 
 /** A run's first event and its start, read alone from the log. */
-export function readRunStart(store: EventStore, runId: string, dbPath: string): { first: StoredRunEvent; start: RunStartedData } {
-  const [first] = store.read(runId, { limit: 1 });
+export async function readRunStart(store: EventStore, runId: string, dbPath: string): Promise<{ first: StoredRunEvent; start: RunStartedData }> {
+  const [first] = await store.read(runId, { limit: 1 });
   const start = runStartOf(first, runId, dbPath);
   return { first: first as StoredRunEvent, start };
 }

@@ -9,7 +9,7 @@ export interface RunStateTracker {
   /** What the log says was spent on the model so far, this run's attempts included. */
   spent(): LlmSpend;
   /** The run's state once it is over. */
-  result(): RunState;
+  result(): Promise<RunState>;
 }
 
 export interface RunStateTrackerOptions {
@@ -30,11 +30,11 @@ export interface RunStateTrackerOptions {
  * a tail, the whole log is folded up front only when a budget needs what was spent; otherwise once, from
  * the store, when the run is over.
  */
-export function createRunStateTracker(options: RunStateTrackerOptions): RunStateTracker {
+export async function createRunStateTracker(options: RunStateTrackerOptions): Promise<RunStateTracker> {
   const { store, runId } = options;
   let state: RunState | null = options.historyIsTail
     ? options.needsTotalsNow
-      ? store.aggregate(runId, evolveRunStateInPlace, initialRunState())
+      ? await store.aggregate(runId, evolveRunStateInPlace, initialRunState())
       : null
     : (options.historyState ?? foldRunState(options.history));
   const totals = state === null ? { tokens: 0, costUsd: 0 } : runTotals(state);
@@ -49,6 +49,6 @@ export function createRunStateTracker(options: RunStateTrackerOptions): RunState
       }
     },
     spent: () => ({ ...spent }),
-    result: () => state ?? store.aggregate(runId, evolveRunStateInPlace, initialRunState()),
+    result: async () => state ?? (await store.aggregate(runId, evolveRunStateInPlace, initialRunState())),
   };
 }

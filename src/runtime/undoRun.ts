@@ -40,13 +40,13 @@ const short = (sha: string) => sha.slice(0, 12);
  */
 export async function undoRun(store: EventStore, runId: string, dbPath: string, options: UndoOptions = {}): Promise<UndoOutcome> {
   const clock = options.clock ?? Date.now;
-  const events = store.read(runId);
+  const events = await store.read(runId);
   const start = runStartOf(events[0], runId, dbPath);
   const phaseIds = start.phases.map((p) => p.id);
   if (options.phaseId !== undefined && !phaseIds.includes(options.phaseId)) {
     throw new AutopackError('INPUT_INVALID', `--phase ${options.phaseId}: run ${runId} has no such phase; its phases are ${phaseIds.join(', ')}`);
   }
-  if (isDriven(store, runId, clock())) {
+  if (await isDriven(store, runId, clock())) {
     throw new AutopackError('RUN_LOCKED', `run ${runId} is still being driven by a live process; undo it once it has ended`);
   }
   const worktree = start.options.git?.worktree ?? null;
@@ -120,12 +120,12 @@ export async function undoRun(store: EventStore, runId: string, dbPath: string, 
     expectedHead,
   });
   if (made === null) return { undone: false, reason: `nothing to undo: ${files.join(', ')} are already as they were before run ${runId}` };
-  appendUndone(store, runId, { phaseIds: phases, commit: made.sha, files }, clock());
+  await appendUndone(store, runId, { phaseIds: phases, commit: made.sha, files }, clock());
   return { undone: true, commit: made.sha, phases, files };
 }
 
-function appendUndone(store: EventStore, runId: string, data: { phaseIds: string[]; commit: string; files: string[] }, at: number): void {
-  store.append(runId, [{ type: 'run.undone', actor: 'orchestrator', source: null, target: null, data: { ...data, pid: process.pid, host: os.hostname() }, at }], {
-    expectedVersion: store.version(runId),
+async function appendUndone(store: EventStore, runId: string, data: { phaseIds: string[]; commit: string; files: string[] }, at: number): Promise<void> {
+  await store.append(runId, [{ type: 'run.undone', actor: 'orchestrator', source: null, target: null, data: { ...data, pid: process.pid, host: os.hostname() }, at }], {
+    expectedVersion: await store.version(runId),
   });
 }

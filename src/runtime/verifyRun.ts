@@ -17,7 +17,7 @@ const NO_MODEL: LLMClient = {
  * will do. Throws RESUME_DIVERGED (or MACHINE_VERSION_MISMATCH) at the first difference.
  */
 export async function verifyRun(store: EventStore, runId: string): Promise<RunState> {
-  const history = store.read(runId);
+  const history = await store.read(runId);
   const start = compatibleStart(runStartOf(history[0], runId, 'this log'));
   return executeRun({
     store,

@@ -24,25 +24,26 @@ export interface LeaseHolder {
 }
 
 /**
- * The event log. Synchronous on purpose: the recorder appends from inside XState's inspection callback,
- * so an event is durable before the effect it enables starts.
+ * The event log. Asynchronous, so that a store across the network (PostgreSQL) fits the same interface as
+ * the embedded ones; the runtime keeps the ordering guarantee itself: it awaits an append before the
+ * effect that the appended events lead to may act (see the recorder's group commit).
  */
 export interface EventStore {
-  append(stream: string, events: readonly NewRunEvent[], options: AppendOptions): StoredRunEvent[];
-  read(stream: string, options?: { from?: number; limit?: number }): StoredRunEvent[];
-  readAll(options?: { after?: number; limit?: number }): StoredRunEvent[];
-  aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): S;
+  append(stream: string, events: readonly NewRunEvent[], options: AppendOptions): Promise<StoredRunEvent[]>;
+  read(stream: string, options?: { from?: number; limit?: number }): Promise<StoredRunEvent[]>;
+  readAll(options?: { after?: number; limit?: number }): Promise<StoredRunEvent[]>;
+  aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): Promise<S>;
   /** The stream's last event of this type, or null: lets a resume read only the log's tail. */
-  lastOfType(stream: string, type: StoredRunEvent['type']): StoredRunEvent | null;
-  version(stream: string): number;
-  listStreams(): StreamInfo[];
+  lastOfType(stream: string, type: StoredRunEvent['type']): Promise<StoredRunEvent | null>;
+  version(stream: string): Promise<number>;
+  listStreams(): Promise<StreamInfo[]>;
   /** Takes the run's lease unless a holder that is not stale has it (then throws LeaseConflictError). */
-  acquireLease(stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean): void;
+  acquireLease(stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean): Promise<void>;
   /** Keeps the lease alive; false when this token no longer holds it. */
-  renewLease(stream: string, token: string, now: number): boolean;
-  releaseLease(stream: string, token: string): void;
-  readLease(stream: string): LeaseHolder | null;
-  close(): void;
+  renewLease(stream: string, token: string, now: number): Promise<boolean>;
+  releaseLease(stream: string, token: string): Promise<void>;
+  readLease(stream: string): Promise<LeaseHolder | null>;
+  close(): Promise<void>;
 }
 
 export class LeaseConflictError extends AutopackError {

@@ -11,7 +11,7 @@ export function createMemoryEventStore(): EventStore {
   const version = (stream: string): number => streams.get(stream)?.info.version ?? 0;
 
   return {
-    append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions): StoredRunEvent[] {
+    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions): Promise<StoredRunEvent[]> {
       const actual = version(stream);
       if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
       if (events.length === 0) return [];
@@ -33,47 +33,47 @@ export function createMemoryEventStore(): EventStore {
       entry.info.updatedAt = stored[stored.length - 1]?.at ?? entry.info.updatedAt;
       return structuredClone(stored);
     },
-    read(stream, options = {}) {
+    async read(stream, options = {}) {
       const from = options.from ?? 1;
       const matching = (streams.get(stream)?.events ?? []).filter((e) => e.seq >= from);
       return structuredClone(options.limit === undefined ? matching : matching.slice(0, options.limit));
     },
-    readAll(options = {}) {
+    async readAll(options = {}) {
       const after = options.after ?? 0;
       const matching = all.filter((e) => e.position > after);
       return structuredClone(options.limit === undefined ? matching : matching.slice(0, options.limit));
     },
-    aggregate(stream, evolve, initial) {
+    async aggregate(stream, evolve, initial) {
       return (streams.get(stream)?.events ?? []).reduce(evolve, initial);
     },
-    version,
-    lastOfType(stream, type) {
+    version: async (stream) => version(stream),
+    async lastOfType(stream, type) {
       const found = (streams.get(stream)?.events ?? []).findLast((e) => e.type === type);
       return found === undefined ? null : structuredClone(found);
     },
-    listStreams() {
+    async listStreams() {
       return [...streams.values()].map((s) => ({ ...s.info }));
     },
-    acquireLease(stream, holder, isStale) {
+    async acquireLease(stream, holder, isStale) {
       const current = leases.get(stream);
       if (current !== undefined && current.token !== holder.token && !isStale({ ...current })) {
         throw new LeaseConflictError(stream, { ...current });
       }
       leases.set(stream, { ...holder, heartbeatAt: holder.since });
     },
-    renewLease(stream, token, now) {
+    async renewLease(stream, token, now) {
       const current = leases.get(stream);
       if (current?.token !== token) return false;
       current.heartbeatAt = now;
       return true;
     },
-    releaseLease(stream, token) {
+    async releaseLease(stream, token) {
       if (leases.get(stream)?.token === token) leases.delete(stream);
     },
-    readLease(stream) {
+    async readLease(stream) {
       const current = leases.get(stream);
       return current === undefined ? null : { ...current };
     },
-    close() {},
+    async close() {},
   };
 }

@@ -183,7 +183,7 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
   });
 
   return {
-    append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions) {
+    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions) {
       try {
         return appendTx.immediate(stream, events, expectedVersion);
       } catch (error) {
@@ -191,24 +191,24 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
         throw error;
       }
     },
-    read(stream, options = {}) {
+    async read(stream, options = {}) {
       return selectStream.all(stream, options.from ?? 1, options.limit ?? -1).map(toEvent);
     },
-    readAll(options = {}) {
+    async readAll(options = {}) {
       return selectAfter.all(options.after ?? 0, options.limit ?? -1).map(toEvent);
     },
-    aggregate(stream, evolve, initial) {
+    async aggregate(stream, evolve, initial) {
       let state = initial;
       // Iterate rather than load the whole stream: a long run's log need not fit in memory twice.
       for (const row of selectStream.iterate(stream, 1, -1)) state = evolve(state, toEvent(row));
       return state;
     },
-    version,
-    lastOfType(stream, type) {
+    version: async (stream) => version(stream),
+    async lastOfType(stream, type) {
       const row = selectLastOfType.get(stream, type);
       return row === undefined ? null : toEvent(row);
     },
-    listStreams(): StreamInfo[] {
+    async listStreams(): Promise<StreamInfo[]> {
       return selectStreams.all().map((r) => ({
         stream: r.stream,
         version: r.version,
@@ -216,17 +216,17 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
         updatedAt: r.updated_at,
       }));
     },
-    acquireLease(stream, holder, isStale) {
+    async acquireLease(stream, holder, isStale) {
       leaseTx.immediate(stream, holder, isStale);
     },
-    renewLease(stream, token, now) {
+    async renewLease(stream, token, now) {
       return (renewLeaseRow ?? noLeases()).run(now, stream, token).changes === 1;
     },
-    releaseLease(stream, token) {
+    async releaseLease(stream, token) {
       (deleteLease ?? noLeases()).run(stream, token);
     },
-    readLease,
-    close() {
+    readLease: async (stream) => readLease(stream),
+    async close() {
       if (db.open) db.close();
     },
   };

@@ -36,7 +36,7 @@ describe('autopack run (child process, examples/greeter)', () => {
     expect(tree['README.md']).toContain("greet('Ada')");
 
     const store = createSqliteEventStore(path.join(repo, '.autonomous_runs', 'autopack.db'), { readonly: true });
-    expect(toOrchestrationResult(foldRunState(store.read(result.run_id)))).toEqual(result);
+    expect(toOrchestrationResult(foldRunState((await store.read(result.run_id))))).toEqual(result);
     store.close();
 
     const status = await runCli(['status', result.run_id, '--repo', repo]);

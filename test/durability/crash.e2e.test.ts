@@ -57,12 +57,12 @@ interface Outcome {
 
 const STAGED = /\.autopack-[0-9a-f]+\.tmp$|\.autopack-restore-[0-9a-f]+\.tmp$/;
 
-function readLog(dbPath: string): StoredRunEvent[] {
+async function readLog(dbPath: string): Promise<StoredRunEvent[]> {
   if (!fs.existsSync(dbPath)) return [];
   const store = createSqliteEventStore(dbPath, { readonly: true });
   try {
-    const runId = store.listStreams().at(-1)?.stream;
-    return runId === undefined ? [] : store.read(runId);
+    const runId = (await store.listStreams()).at(-1)?.stream;
+    return runId === undefined ? [] : (await store.read(runId));
   } finally {
     store.close();
   }
@@ -149,13 +149,13 @@ async function runWithKill(kind: ClientKind, kill: KillPoint, fixtures: { record
       if (STAGED.test(file)) continue;
       if (content !== initial[file] && content !== final[file] && !(file === 'lib/c.txt' && content === 'C\n')) halfWritten.push(file);
     }
-    const atKill = snapshotAtKill(repo, readLog(dbPath));
+    const atKill = snapshotAtKill(repo, await readLog(dbPath));
     const requestsBefore = model.server?.requests.length ?? 0;
     for (let resumes = 0; resumes < 3 && run.code !== 0; resumes += 1) {
       run = await runCli(['resume', '--last', '--repo', repo, '--json']);
     }
     expect(run.code, `${JSON.stringify(kill)}: ${run.stderr}`).toBe(0);
-    const log = readLog(dbPath);
+    const log = await readLog(dbPath);
     const written = writtenAfter(log, atKill.lastSeq);
     const after = identities(repo);
     const rewritten = [...atKill.identity].filter(([file, id]) => !written.has(file) && after.has(file) && after.get(file) !== id).map(([file]) => file);
@@ -224,7 +224,7 @@ async function baselineRun(kind: ClientKind, fixtures: { recording: string }, de
     const durationMs = performance.now() - startedAt;
     expect(run.code, run.stderr).toBe(0);
     const result = OrchestrationResultSchema.parse(JSON.parse(run.stdout));
-    return { result, log: readLog(path.join(repo, '.autonomous_runs', 'autopack.db')), tree: readTree(repo), durationMs };
+    return { result, log: await readLog(path.join(repo, '.autonomous_runs', 'autopack.db')), tree: readTree(repo), durationMs };
   } finally {
     await model.server?.close();
   }

@@ -17,11 +17,11 @@ import { useTempDirs } from '../support/tempDir.js';
 const tempDir = useTempDirs();
 
 /** The log as another process would see it: a second, read-only connection to the same SQLite file. */
-function committedTypes(dbPath: string): string[] {
+async function committedTypes(dbPath: string): Promise<string[]> {
   const reader = createSqliteEventStore(dbPath, { readonly: true });
   try {
-    const [run] = reader.listStreams();
-    return run === undefined ? [] : reader.read(run.stream).map((e) => e.type);
+    const [run] = (await reader.listStreams());
+    return run === undefined ? [] : (await reader.read(run.stream)).map((e) => e.type);
   } finally {
     reader.close();
   }
@@ -37,7 +37,7 @@ function modelThatLooksAtTheLog(dbPath: string, seen: string[][]): LLMClient {
   return {
     model: 'gpt-4o-mini',
     async complete(): Promise<LLMResponse> {
-      seen.push(committedTypes(dbPath));
+      seen.push(await committedTypes(dbPath));
       const file = answers[seen.length - 1] ?? answers[2]!;
       return { content: answer(`write ${file.path}`, [file]), finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 5 } };
     },
@@ -47,9 +47,9 @@ function modelThatLooksAtTheLog(dbPath: string, seen: string[][]): LLMClient {
 function countingAppends(inner: EventStore, sizes: number[]): EventStore {
   return {
     ...inner,
-    append(stream, events, options) {
+    async append(stream, events, options) {
       sizes.push(events.length);
-      return inner.append(stream, events, options);
+      return (await inner.append(stream, events, options));
     },
   };
 }
@@ -79,7 +79,7 @@ describe('group commit: a step\'s events are one transaction, and no effect acts
     expect(seen[1]).toContain('phase.finished');
     expect(seen[2]).toContain('changes.rejected');
 
-    const events = committedTypes(dbPath);
+    const events = await committedTypes(dbPath);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(events.length);
     // One transaction per event would be events.length appends; a step's events share one.
     expect(sizes.length).toBeLessThanOrEqual(Math.ceil(events.length * 0.6));
@@ -102,6 +102,6 @@ describe('group commit: a step\'s events are one transaction, and no effect acts
     const killed = await runCli(['run', plan, '--repo', repo, '--db', dbPath, '--llm', `scripted:${script}`], { env: { AUTOPACK_CRASH_AT: 'apply:1' } });
     expect(killed.code, killed.stderr).not.toBe(0);
     expect(fs.readFileSync(path.join(repo, 'a.txt'), 'utf8')).toBe('A\n');
-    expect(committedTypes(dbPath).slice(-2)).toEqual(['changes.validated', 'changes.prepared']);
+    expect((await committedTypes(dbPath)).slice(-2)).toEqual(['changes.validated', 'changes.prepared']);
   }, 60_000);
 });

@@ -40,10 +40,10 @@ function dyingStore(inner: EventStore, appends: number): EventStore {
   let left = appends;
   return {
     ...inner,
-    append(stream, events, options) {
+    async append(stream, events, options) {
       if (left <= 0) throw new Error('simulated crash');
       left -= 1;
-      return inner.append(stream, events, options);
+      return (await inner.append(stream, events, options));
     },
   };
 }
@@ -102,7 +102,7 @@ class CrashAfter implements fc.AsyncCommand<Model, Real> {
     const store = createSqliteEventStore(real.dbPath, { readonly: true });
     try {
       // Died before its first event: there is no run to resume, so the next process starts it anew.
-      if (store.version(real.runId) === 0) real.runId = null;
+      if ((await store.version(real.runId)) === 0) real.runId = null;
       else await verifyRun(store, real.runId);
     } finally {
       store.close();
@@ -147,7 +147,7 @@ describe('run / crash / resume, model-based (fc.commands)', () => {
 
           const store = createSqliteEventStore(real.dbPath, { readonly: true });
           try {
-            const folded = toOrchestrationResult(foldRunState(store.read(real.runId ?? '')));
+            const folded = toOrchestrationResult(foldRunState((await store.read(real.runId ?? ''))));
             expect(comparableResult(folded, { ignoreTokens: true })).toEqual(comparableResult(baseline.result, { ignoreTokens: true }));
           } finally {
             store.close();

@@ -80,7 +80,7 @@ describe('git-native runs (real git repositories)', () => {
     expect(result).toMatchObject({ success: true, retry_count: 1, files_changed: ['a.txt'] });
     expect(read(repo, 'notes.txt')).toBe('notes, staged\n');
     const store = createSqliteEventStore(path.join(repo, '.autonomous_runs', 'autopack.db'), { readonly: true });
-    const rejected = store.read(result.run_id).find((e) => e.type === 'changes.rejected');
+    const rejected = (await store.read(result.run_id)).find((e) => e.type === 'changes.rejected');
     store.close();
     expect(rejected?.type === 'changes.rejected' && !rejected.data.outcome.ok ? rejected.data.outcome.error.errors : []).toEqual([
       'files[1] "notes.txt": the user has uncommitted changes in this file, which must not be overwritten; leave it unchanged',
@@ -157,7 +157,7 @@ describe('git-native runs (real git repositories)', () => {
     expect(result.commit).toBe(git(repo, 'rev-parse', 'HEAD').trim());
     expect(read(repo, 'a.txt')).toBe('A\n');
     const store = createSqliteEventStore(path.join(repo, '.autonomous_runs', 'autopack.db'), { readonly: true });
-    const committed = store.read(result.run_id).find((e) => e.type === 'phase.committed');
+    const committed = (await store.read(result.run_id)).find((e) => e.type === 'phase.committed');
     store.close();
     expect(committed?.type === 'phase.committed' && committed.data.outcome.ok ? committed.data.outcome.value : null).toMatchObject({
       warning: expect.stringContaining('index.lock'),

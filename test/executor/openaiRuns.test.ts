@@ -47,10 +47,10 @@ async function setup(replies: readonly FakeReply[], options: { model?: string; m
   return { repo, client, executor, server };
 }
 
-function logOf(executor: PhaseExecutor, runId: string): StoredRunEvent[] {
+async function logOf(executor: PhaseExecutor, runId: string): Promise<StoredRunEvent[]> {
   const store = createSqliteEventStore(executor.dbPath, { readonly: true });
   try {
-    return store.read(runId);
+    return (await store.read(runId));
   } finally {
     store.close();
   }
@@ -68,7 +68,7 @@ describe('runs against a local OpenAI-compatible server', () => {
     expect(result.phase_results[0]).toMatchObject({ retry_count: 0, token_usage: 1200 });
     // gpt-4o-mini at $0.15 / $0.60 per million tokens.
     expect(result.total_cost_usd).toBeCloseTo((1000 * 0.15 + 200 * 0.6) / 1e6, 9);
-    const attempts = logOf(executor, result.run_id).filter((e) => e.type === 'llm.attempted');
+    const attempts = (await logOf(executor, result.run_id)).filter((e) => e.type === 'llm.attempted');
     expect(attempts.map((e) => (e.type === 'llm.attempted' ? [e.data.call.outcome, e.data.call.status ?? null] : null))).toEqual([
       ['error', 429],
       ['ok', null],
@@ -145,7 +145,7 @@ describe('runs against a local OpenAI-compatible server', () => {
     expect(sent).toContain('file truncated to fit the prompt budget');
     expect(sent).not.toContain('LATER CONTEXT');
 
-    const completed = logOf(executor, result.run_id).find((e) => e.type === 'llm.completed');
+    const completed = (await logOf(executor, result.run_id)).find((e) => e.type === 'llm.completed');
     if (completed?.type !== 'llm.completed' || !completed.data.outcome.ok) throw new Error('expected a completed call');
     const { request, context } = completed.data.outcome.value;
     expect(request.promptTokens).toBeLessThanOrEqual(3000);
@@ -162,7 +162,7 @@ describe('runs against a local OpenAI-compatible server', () => {
   it('counts a prompt far below its budget by an upper bound, not the tokenizer, and records so', async () => {
     const { executor } = await setup([create('a.txt', 'A\n')]);
     const result = await executor.executePhase(spec('one', ['a.txt']));
-    const completed = logOf(executor, result.run_id).find((e) => e.type === 'llm.completed');
+    const completed = (await logOf(executor, result.run_id)).find((e) => e.type === 'llm.completed');
     if (completed?.type !== 'llm.completed' || !completed.data.outcome.ok) throw new Error('expected a completed call');
     const { request } = completed.data.outcome.value;
     expect(request.tokenizer).toMatch(/^utf-8 bytes \(an upper bound of o200k_base/);
@@ -196,7 +196,7 @@ describe('runs against a local OpenAI-compatible server', () => {
     expect(result).toMatchObject({ status: 'interrupted', successful_phases: 1, failed_phases: 0, total_tokens: 1200 });
     expect(result.stop_reason).toMatch(/token budget would be exceeded: 1200 tokens used of 5000, and the next call may use up to \d+ \(\d+ prompt \+ 4096 output limit\)/);
     expect(server.requests).toHaveLength(1);
-    const log = logOf(executor, result.run_id);
+    const log = (await logOf(executor, result.run_id));
     expect(log.at(-1)).toMatchObject({ type: 'run.interrupted', data: { reason: 'budget', phaseIndex: 1 } });
     expect(foldRunState(log).phases[1]?.status).toBe('running');
     executor.close();

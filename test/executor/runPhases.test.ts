@@ -24,10 +24,10 @@ function setup(steps: ConstructorParameters<typeof ScriptedLLMClient>[0], health
   return { repo, llm, executor };
 }
 
-function replayed(executor: PhaseExecutor, runId: string) {
+async function replayed(executor: PhaseExecutor, runId: string) {
   const store = createSqliteEventStore(executor.dbPath, { readonly: true });
   try {
-    return toOrchestrationResult(foldRunState(store.read(runId)));
+    return toOrchestrationResult(foldRunState((await store.read(runId))));
   } finally {
     store.close();
   }
@@ -51,7 +51,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     expect(readTree(repo)).toEqual({ 'README.md': '# demo\n\nmore\n', 'a.txt': 'A\n', 'src/keep.txt': 'keep\n' });
     expect(result.health_check_results[0]?.checks.map((c) => [c.name, c.passed])).toEqual([['deliverables', true], ['a exists', true]]);
     expect(result.phase_results[0]?.token_usage).toBeGreaterThan(0);
-    expect(replayed(executor, result.run_id)).toEqual(result);
+    expect(await replayed(executor, result.run_id)).toEqual(result);
     executor.close();
   });
 
@@ -88,7 +88,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     expect(phase?.errors.join('\n')).toContain('a.txt does not say ok');
     expect(llm.requests[1]?.messages.map((m) => m.content).join('\n')).toContain('a.txt does not say ok');
     expect(readTree(repo)).toEqual(before);
-    expect(replayed(executor, result.run_id)).toEqual(result);
+    expect(await replayed(executor, result.run_id)).toEqual(result);
     executor.close();
   });
 
@@ -140,7 +140,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     const result = await executor.executePhase(spec('one', ['a.txt']));
     subscription.unsubscribe();
     const store = createSqliteEventStore(executor.dbPath, { readonly: true });
-    expect(seen.map((e) => e.seq)).toEqual(store.read(result.run_id).map((e) => e.seq));
+    expect(seen.map((e) => e.seq)).toEqual((await store.read(result.run_id)).map((e) => e.seq));
     expect(seen.map((e) => e.type)).toEqual([
       'run.started', 'run.begun', 'phase.started', 'llm.attempted', 'llm.completed', 'response.parsed', 'changes.validated', 'changes.prepared',
       'changes.applied', 'health.checked', 'phase.committed', 'phase.finished',
@@ -176,7 +176,7 @@ describe('PhaseOrchestrator.runPhases', () => {
     expect(slowClient.calls).toBe(1);
     expect(result).toMatchObject({ total_phases: 2, successful_phases: 0, failed_phases: 0, status: 'interrupted', stop_reason: 'cancelled' });
     const store = createSqliteEventStore(executor.dbPath, { readonly: true });
-    const events = store.read(result.run_id);
+    const events = (await store.read(result.run_id));
     expect(events.at(-1)).toMatchObject({ type: 'run.interrupted', source: 'running_phase', data: { reason: 'signal', phaseIndex: 0 } });
     expect(events.map((e) => e.type)).not.toContain('llm.failed');
     const state = foldRunState(events);

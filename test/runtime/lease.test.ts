@@ -21,7 +21,7 @@ describe('the lease heartbeat (real SQLite)', () => {
     const dbPath = path.join(tempDir(), 'log.db');
     const store = createSqliteEventStore(dbPath);
     const lost: AutopackError[] = [];
-    const lease = holdLease(store, 'run-1', Date.now, (error) => lost.push(error), { heartbeatMs: 1_000, staleAfterMs: 60_000 });
+    const lease = await holdLease(store, 'run-1', Date.now, (error) => lost.push(error), { heartbeatMs: 1_000, staleAfterMs: 60_000 });
     const beforeBusy = Date.now();
     // Another connection holds the write lock past the store's busy timeout (5 s): the renewal at 1 s
     // waits for it, then fails with SQLITE_BUSY.
@@ -34,38 +34,38 @@ describe('the lease heartbeat (real SQLite)', () => {
     await sleep(1_200);
     expect(lost).toEqual([]);
     expect(lease.lost).toBe(false);
-    expect(lease.confirm()).toBe(true);
-    expect(store.readLease('run-1')?.heartbeatAt).toBeGreaterThan(Date.now() - 1_000);
-    lease.release();
+    expect(await lease.confirm()).toBe(true);
+    expect((await store.readLease('run-1'))?.heartbeatAt).toBeGreaterThan(Date.now() - 1_000);
+    await lease.release();
     store.close();
   }, 20_000);
 
   it('gives the lease up, once and with the reason, when it cannot be renewed for too long (the log closed)', async () => {
     const store = createSqliteEventStore(path.join(tempDir(), 'log.db'));
     const lost: AutopackError[] = [];
-    const lease = holdLease(store, 'run-1', Date.now, (error) => lost.push(error), { heartbeatMs: 20, staleAfterMs: 300 });
+    const lease = await holdLease(store, 'run-1', Date.now, (error) => lost.push(error), { heartbeatMs: 20, staleAfterMs: 300 });
     store.close();
     // Within the safe window (stale threshold less two beats) nobody can take the lease: still ours.
-    expect(lease.confirm()).toBe(true);
+    expect(await lease.confirm()).toBe(true);
     await sleep(500);
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ code: 'RUN_LOCKED' });
     expect(lost[0]?.message).toMatch(/run run-1: the lease could not be renewed for 0 s \(The database connection is not open\)/);
-    expect(lease.confirm()).toBe(false);
-    lease.release();
+    expect(await lease.confirm()).toBe(false);
+    await lease.release();
   });
 
-  it('says at once when another process has taken the lease over', () => {
+  it('says at once when another process has taken the lease over', async () => {
     const dbPath = path.join(tempDir(), 'log.db');
     const store = createSqliteEventStore(dbPath);
     const lost: AutopackError[] = [];
-    const lease = holdLease(store, 'run-1', Date.now, (error) => lost.push(error), { heartbeatMs: 60_000 });
+    const lease = await holdLease(store, 'run-1', Date.now, (error) => lost.push(error), { heartbeatMs: 60_000 });
     const other = new Database(dbPath);
     other.prepare("UPDATE leases SET token = 'someone-else' WHERE stream = 'run-1'").run();
     other.close();
-    expect(lease.confirm()).toBe(false);
+    expect(await lease.confirm()).toBe(false);
     expect(lost.map((e) => e.message)).toEqual(["run run-1: another process took over this run's lease; this one stops"]);
-    lease.release();
+    await lease.release();
     store.close();
   });
 });
@@ -90,7 +90,7 @@ describe('a run that loses its lease', () => {
     executor.close();
     expect(readTree(repo)).toEqual({ 'README.md': '# demo\n' });
     const log = createSqliteEventStore(dbPath, { readonly: true });
-    const types = log.read(log.listStreams()[0]?.stream ?? '').map((e) => e.type);
+    const types = (await log.read((await log.listStreams())[0]?.stream ?? '')).map((e) => e.type);
     log.close();
     expect(types).not.toContain('changes.prepared');
     expect(types).not.toContain('changes.applied');

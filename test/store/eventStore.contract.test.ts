@@ -28,98 +28,98 @@ const implementations: [string, () => EventStore][] = [
 ];
 
 describe.each(implementations)('EventStore contract: %s', (_name, create) => {
-  it('appends with sequence numbers from 1 and reads them back in order', () => {
+  it('appends with sequence numbers from 1 and reads them back in order', async () => {
     const store = create();
-    const stored = store.append('run-a', [event(1), event(2)], { expectedVersion: 0 });
+    const stored = await store.append('run-a', [event(1), event(2)], { expectedVersion: 0 });
     expect(stored.map((e) => e.seq)).toEqual([1, 2]);
-    store.append('run-a', [event(3)], { expectedVersion: 2 });
-    expect(store.read('run-a').map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(store.read('run-a', { from: 2 }).map((e) => (e.data as { phaseId: string }).phaseId)).toEqual(['p2', 'p3']);
-    expect(store.version('run-a')).toBe(3);
-    store.close();
+    await store.append('run-a', [event(3)], { expectedVersion: 2 });
+    expect((await store.read('run-a')).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect((await store.read('run-a', { from: 2 })).map((e) => (e.data as { phaseId: string }).phaseId)).toEqual(['p2', 'p3']);
+    expect(await store.version('run-a')).toBe(3);
+    await store.close();
   });
 
-  it('rejects an append at the wrong expected version with a typed conflict, writing nothing', () => {
+  it('rejects an append at the wrong expected version with a typed conflict, writing nothing', async () => {
     const store = create();
-    store.append('run-a', [event(1)], { expectedVersion: 0 });
-    expect(() => store.append('run-a', [event(2), event(3)], { expectedVersion: 0 })).toThrow(VersionConflictError);
-    try {
-      store.append('run-a', [event(2)], { expectedVersion: 5 });
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'STORE_VERSION_CONFLICT', expectedVersion: 5, actualVersion: 1 });
-    }
-    expect(store.read('run-a')).toHaveLength(1);
-    store.close();
+    await store.append('run-a', [event(1)], { expectedVersion: 0 });
+    await expect(store.append('run-a', [event(2), event(3)], { expectedVersion: 0 })).rejects.toThrow(VersionConflictError);
+    await expect(store.append('run-a', [event(2)], { expectedVersion: 5 })).rejects.toMatchObject({
+      code: 'STORE_VERSION_CONFLICT',
+      expectedVersion: 5,
+      actualVersion: 1,
+    });
+    expect(await store.read('run-a')).toHaveLength(1);
+    await store.close();
   });
 
-  it('keeps streams apart and orders readAll by global position', () => {
+  it('keeps streams apart and orders readAll by global position', async () => {
     const store = create();
-    store.append('run-a', [event(1)], { expectedVersion: 0 });
-    store.append('run-b', [event(2)], { expectedVersion: 0 });
-    store.append('run-a', [event(3)], { expectedVersion: 1 });
-    expect(store.readAll().map((e) => `${e.stream}:${e.seq}`)).toEqual(['run-a:1', 'run-b:1', 'run-a:2']);
-    const first = store.readAll()[0];
-    expect(store.readAll({ after: first?.position ?? 0 }).map((e) => e.stream)).toEqual(['run-b', 'run-a']);
-    expect(store.listStreams().map((s) => [s.stream, s.version])).toEqual([['run-a', 2], ['run-b', 1]]);
-    expect(store.aggregate('run-a', (n: number) => n + 1, 0)).toBe(2);
-    store.close();
+    await store.append('run-a', [event(1)], { expectedVersion: 0 });
+    await store.append('run-b', [event(2)], { expectedVersion: 0 });
+    await store.append('run-a', [event(3)], { expectedVersion: 1 });
+    expect((await store.readAll()).map((e) => `${e.stream}:${e.seq}`)).toEqual(['run-a:1', 'run-b:1', 'run-a:2']);
+    const [first] = await store.readAll();
+    expect((await store.readAll({ after: first?.position ?? 0 })).map((e) => e.stream)).toEqual(['run-b', 'run-a']);
+    expect((await store.listStreams()).map((s) => [s.stream, s.version])).toEqual([['run-a', 2], ['run-b', 1]]);
+    expect(await store.aggregate('run-a', (n: number) => n + 1, 0)).toBe(2);
+    await store.close();
   });
 
-  it('round-trips event data exactly', () => {
+  it('round-trips event data exactly', async () => {
     const store = create();
-    fc.assert(
-      fc.property(fc.string(), fc.integer({ min: 0, max: 1e12 }), (phaseId, at) => {
-        const version = store.version('run-x');
-        const [stored] = store.append('run-x', [{ ...event(1, at), data: { phaseIndex: 0, attempt: 1, phaseId } }], { expectedVersion: version });
-        const [read] = store.read('run-x', { from: stored?.seq ?? 0 });
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.integer({ min: 0, max: 1e12 }), async (phaseId, at) => {
+        const version = await store.version('run-x');
+        const [stored] = await store.append('run-x', [{ ...event(1, at), data: { phaseIndex: 0, attempt: 1, phaseId } }], { expectedVersion: version });
+        const [read] = await store.read('run-x', { from: stored?.seq ?? 0 });
         expect(read).toEqual(stored);
       }),
       { numRuns: 50 },
     );
-    store.close();
+    await store.close();
   });
 
-  it('grants a run lease to one holder at a time, lets a stale one be taken over, and renews only for its holder', () => {
+  it('grants a run lease to one holder at a time, lets a stale one be taken over, and renews only for its holder', async () => {
     const store = create();
     const holder = { token: 'a', pid: 101, host: 'h1', since: 1_000 };
-    store.acquireLease('run-1', holder, () => false);
-    expect(store.readLease('run-1')).toEqual({ ...holder, heartbeatAt: 1_000 });
-    expect(() => store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).toThrow(LeaseConflictError);
-    expect(() => store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).toThrow(
+    await store.acquireLease('run-1', holder, () => false);
+    expect(await store.readLease('run-1')).toEqual({ ...holder, heartbeatAt: 1_000 });
+    await expect(store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).rejects.toThrow(LeaseConflictError);
+    await expect(store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).rejects.toThrow(
       /run run-1 is being driven by process 101 on h1 since/,
     );
     // Leases are per run.
-    store.acquireLease('run-2', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false);
+    await store.acquireLease('run-2', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false);
 
-    expect(store.renewLease('run-1', 'a', 1_500)).toBe(true);
-    expect(store.readLease('run-1')?.heartbeatAt).toBe(1_500);
+    expect(await store.renewLease('run-1', 'a', 1_500)).toBe(true);
+    expect((await store.readLease('run-1'))?.heartbeatAt).toBe(1_500);
     let judged: unknown = null;
-    store.acquireLease('run-1', { token: 'c', pid: 303, host: 'h3', since: 3_000 }, (current) => {
+    await store.acquireLease('run-1', { token: 'c', pid: 303, host: 'h3', since: 3_000 }, (current) => {
       judged = current;
       return true;
     });
     expect(judged).toMatchObject({ token: 'a', heartbeatAt: 1_500 });
-    expect(store.renewLease('run-1', 'a', 3_100)).toBe(false);
-    store.releaseLease('run-1', 'a');
-    expect(store.readLease('run-1')?.token).toBe('c');
-    store.releaseLease('run-1', 'c');
-    expect(store.readLease('run-1')).toBeNull();
-    store.close();
+    expect(await store.renewLease('run-1', 'a', 3_100)).toBe(false);
+    await store.releaseLease('run-1', 'a');
+    expect((await store.readLease('run-1'))?.token).toBe('c');
+    await store.releaseLease('run-1', 'c');
+    expect(await store.readLease('run-1')).toBeNull();
+    await store.close();
   });
 });
 
 describe('SQLite event store', () => {
-  it('persists across reopen and refuses a second writer that read an old version', () => {
+  it('persists across reopen and refuses a second writer that read an old version', async () => {
     const file = path.join(tempDir(), 'log.db');
     const writerA = createSqliteEventStore(file);
     const writerB = createSqliteEventStore(file);
-    writerA.append('run-a', [event(1)], { expectedVersion: 0 });
-    expect(() => writerB.append('run-a', [event(2)], { expectedVersion: 0 })).toThrow(VersionConflictError);
-    writerA.close();
-    writerB.close();
+    await writerA.append('run-a', [event(1)], { expectedVersion: 0 });
+    await expect(writerB.append('run-a', [event(2)], { expectedVersion: 0 })).rejects.toThrow(VersionConflictError);
+    await writerA.close();
+    await writerB.close();
     const reader = createSqliteEventStore(file, { readonly: true });
-    expect(reader.read('run-a')).toHaveLength(1);
-    reader.close();
+    expect(await reader.read('run-a')).toHaveLength(1);
+    await reader.close();
   });
 
   it('a read-only open of a missing file is a clear error and creates nothing', () => {

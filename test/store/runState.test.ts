@@ -11,7 +11,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-fold-'));
   const run = await finishedExampleRun(dir);
   const store = createSqliteEventStore(run.dbPath, { readonly: true });
-  events = store.read(run.runId);
+  events = (await store.read(run.runId));
   store.close();
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -130,6 +130,10 @@ function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string)
       const { rows } = await pool.query<EventRow>({ ...sql.readStream, values: [stream, options.from ?? 1, options.limit ?? null] });
       return rows.map(toEvent);
     },
+    /**
+     * Gap-free, in (transaction, position) order rather than position order: continue from the last returned
+     * event's position, and only from one readAll returned (statements.ts, readAll, says why).
+     */
     async readAll(options = {}) {
       const after = options.after ?? 0;
       const { rows } = await pool.query<EventRow>({ ...sql.readAll, values: [after, options.limit ?? null] });

@@ -47,6 +47,7 @@ export type { Plan } from './plan/planSchema.js';
 
 export {
   createSqliteEventStore,
+  createPostgresEventStore,
   createMemoryEventStore,
   foldRunState,
   evolveRunState,
@@ -59,6 +60,7 @@ export {
   RUN_EVENT_TYPES,
 } from './store/index.js';
 export type { EventStore, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
+export type { PostgresEventStoreOptions } from './store/index.js';
 export { orchestratorMachine, phaseMachine, backoffDelayMs, DEFAULT_BACKOFF } from './machines/index.js';
 export type { BackoffPolicy } from './machines/index.js';
 export { DEFAULT_PROTECTED_PATHS } from './validation/index.js';

@@ -3,6 +3,8 @@ export { LeaseConflictError, VersionConflictError } from './eventStore.js';
 export { createMemoryEventStore } from './memoryEventStore.js';
 export { createSqliteEventStore } from './sqliteEventStore.js';
 export type { Durability, SqliteEventStoreOptions } from './sqliteEventStore.js';
+export { createPostgresEventStore } from './postgresEventStore.js';
+export type { PostgresEventStoreOptions } from './postgresEventStore.js';
 export { RUN_EVENT_TYPES } from './events.js';
 export type { EventDataByType, NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from './events.js';
 export { evolveRunState, evolveRunStateInPlace, foldRunState, initialRunState, runTotals } from './runState.js';

@@ -9,6 +9,7 @@ import {
   type EventStore,
   type NewRunEvent,
 } from '../../src/store/index.js';
+import { createTestPostgresStore } from '../support/postgresSchema.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
@@ -22,14 +23,16 @@ const event = (n: number, at = 1_000 + n): Extract<NewRunEvent, { type: 'phase.s
   at,
 });
 
-const implementations: [string, () => EventStore][] = [
+const implementations: [string, () => EventStore | Promise<EventStore>][] = [
   ['memory', () => createMemoryEventStore()],
   ['sqlite', () => createSqliteEventStore(path.join(tempDir(), 'log.db'))],
+  // A schema of its own per test, dropped afterwards; fails (not skips) when there is no PostgreSQL.
+  ['postgres', () => createTestPostgresStore()],
 ];
 
 describe.each(implementations)('EventStore contract: %s', (_name, create) => {
   it('appends with sequence numbers from 1 and reads them back in order', async () => {
-    const store = create();
+    const store = await create();
     const stored = await store.append('run-a', [event(1), event(2)], { expectedVersion: 0 });
     expect(stored.map((e) => e.seq)).toEqual([1, 2]);
     await store.append('run-a', [event(3)], { expectedVersion: 2 });
@@ -40,7 +43,7 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
   });
 
   it('rejects an append at the wrong expected version with a typed conflict, writing nothing', async () => {
-    const store = create();
+    const store = await create();
     await store.append('run-a', [event(1)], { expectedVersion: 0 });
     await expect(store.append('run-a', [event(2), event(3)], { expectedVersion: 0 })).rejects.toThrow(VersionConflictError);
     await expect(store.append('run-a', [event(2)], { expectedVersion: 5 })).rejects.toMatchObject({
@@ -53,7 +56,7 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
   });
 
   it('keeps streams apart and orders readAll by global position', async () => {
-    const store = create();
+    const store = await create();
     await store.append('run-a', [event(1)], { expectedVersion: 0 });
     await store.append('run-b', [event(2)], { expectedVersion: 0 });
     await store.append('run-a', [event(3)], { expectedVersion: 1 });
@@ -66,7 +69,7 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
   });
 
   it('round-trips event data exactly', async () => {
-    const store = create();
+    const store = await create();
     await fc.assert(
       fc.asyncProperty(fc.string(), fc.integer({ min: 0, max: 1e12 }), async (phaseId, at) => {
         const version = await store.version('run-x');
@@ -80,7 +83,7 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
   });
 
   it('grants a run lease to one holder at a time, lets a stale one be taken over, and renews only for its holder', async () => {
-    const store = create();
+    const store = await create();
     const holder = { token: 'a', pid: 101, host: 'h1', since: 1_000 };
     await store.acquireLease('run-1', holder, () => false);
     expect(await store.readLease('run-1')).toEqual({ ...holder, heartbeatAt: 1_000 });

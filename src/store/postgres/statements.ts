@@ -1,0 +1,178 @@
+/**
+ * Every statement the PostgreSQL store runs, for one schema, in one place: lease fencing of appends, a runs
+ * queue and LISTEN/NOTIFY are to be added here and nowhere else.
+ *
+ * Tables are always qualified with the (quoted) schema rather than relying on `search_path`, so a pooled
+ * connection carries no session state the store depends on.
+ */
+
+/** Bumped when the tables change; a log written by a newer autopack is refused rather than misread. */
+export const SCHEMA_VERSION = 1;
+
+/** A named statement: node-postgres prepares it once per connection and reuses it. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+/** How many events `aggregate` folds per round trip: a long run's log is never loaded at once. */
+export const AGGREGATE_PAGE_SIZE = 1_000;
+
+/** PostgreSQL's quoting of a name (pg's escapeIdentifier), here so that loading the SQL does not load pg. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+const EVENT_COLUMNS = 'position, stream, seq, type, actor, source, target, data, at';
+
+export function postgresStatements(schema: string) {
+  const q = quoteIdentifier(schema);
+  const streams = `${q}.streams`;
+  const events = `${q}.events`;
+  const leases = `${q}.leases`;
+  const schemaVersion = `${q}.schema_version`;
+  // Statement names are per connection, and each store has a pool of its own: a fixed prefix suffices.
+  const named = (name: string, text: string): Statement => ({ name: `autopack_${name}`, text });
+
+  return {
+    schemaExists: 'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS exists',
+    /** Its parameter is `schemaVersionTable`. */
+    schemaVersionTableExists: 'SELECT to_regclass($1) IS NOT NULL AS exists',
+    schemaVersionTable: schemaVersion,
+    readSchemaVersion: `SELECT version FROM ${schemaVersion}`,
+    /**
+     * Two processes opening the same schema at once would both try to create its tables, and a concurrent
+     * `CREATE ... IF NOT EXISTS` can still fail on the catalog's unique index; a transaction-scoped advisory
+     * lock keyed by the schema name makes them take turns.
+     */
+    lockSchema: "SELECT pg_advisory_xact_lock(hashtextextended('autopack schema ' || $1, 0))",
+    createSchema: `CREATE SCHEMA IF NOT EXISTS ${q}`,
+    /**
+     * `stream` sorts with the "C" collation so listStreams orders names by bytes, as SQLite does, whatever
+     * the database's locale. `data` is the event's JSON text, kept byte for byte (jsonb would reorder keys).
+     * `transaction_id` is the writer's transaction id, which makes global reads gap-free (see readAll).
+     */
+    createTables: `
+CREATE TABLE IF NOT EXISTS ${schemaVersion} (
+  singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  version    integer NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${streams} (
+  stream      text COLLATE "C" PRIMARY KEY,
+  version     bigint NOT NULL,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${events} (
+  position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  stream          text COLLATE "C" NOT NULL,
+  seq             bigint NOT NULL,
+  type            text NOT NULL,
+  actor           text NOT NULL,
+  source          text,
+  target          text,
+  data            text NOT NULL,
+  at              bigint NOT NULL,
+  UNIQUE (stream, seq)
+);
+CREATE INDEX IF NOT EXISTS events_transaction_position ON ${events} (transaction_id, position);
+CREATE TABLE IF NOT EXISTS ${leases} (
+  stream        text COLLATE "C" PRIMARY KEY,
+  token         text NOT NULL,
+  pid           integer NOT NULL,
+  host          text NOT NULL,
+  since         bigint NOT NULL,
+  heartbeat_at  bigint NOT NULL
+);`,
+    writeSchemaVersion: `INSERT INTO ${schemaVersion} (version) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version`,
+
+    version: named('version', `SELECT version FROM ${streams} WHERE stream = $1`),
+    /**
+     * The streams row is the append's guard against a concurrent writer, and must be its transaction's first
+     * write. A new stream's row is inserted (a racing creator waits on it, then inserts nothing); an existing
+     * one is moved on only from the expected version (a racing writer waits on the row lock, then finds the
+     * version moved and updates nothing). Zero rows is a conflict. Being the first write, it also takes the
+     * transaction id after the previous append to the stream committed, so a stream's transaction ids rise
+     * with its seqs, which readAll's order relies on: a later check (e.g. a lease token) must be folded into
+     * this statement or be a plain read, not a write or a row lock before it.
+     */
+    insertStream: named(
+      'insert_stream',
+      `INSERT INTO ${streams} (stream, version, created_at, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO NOTHING`,
+    ),
+    advanceStream: named(
+      'advance_stream',
+      `UPDATE ${streams} SET version = $2, updated_at = $4 WHERE stream = $1 AND version = $3`,
+    ),
+    /** One round trip for a batch; ORDER BY seq hands out positions in seq order. */
+    insertEvents: named(
+      'insert_events',
+      `INSERT INTO ${events} (stream, seq, type, actor, source, target, data, at)
+SELECT $1, e.seq, e.type, e.actor, e.source, e.target, e.data, e.at
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+  AS e (seq, type, actor, source, target, data, at)
+ORDER BY e.seq
+RETURNING position, seq`,
+    ),
+    /** LIMIT NULL is no limit. */
+    readStream: named(
+      'read_stream',
+      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+    ),
+    /**
+     * Gap-free global reads (the technique of the Emmett event store). Positions come from a sequence, taken
+     * when a row is inserted, so they are not committed in order: a follower reading `position > after` could
+     * read position 11 while 10's transaction is still open, and never see 10. So:
+     *  - only rows of transactions older than every transaction still running are returned
+     *    (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`): those have all committed or aborted,
+     *    and no transaction yet to commit can have an id below that bound;
+     *  - they are ordered by (transaction_id, position), and the cursor is the (transaction id, position) of
+     *    the event at `after`, looked up here (0 when `after` is 0).
+     * Positions in the result are therefore not always increasing, but passing the last returned event's
+     * position as `after` continues exactly after it. A position not returned by readAll (one from append or
+     * read, of an event whose transaction was not yet below the bound) is not a safe cursor.
+     *
+     * The bound is the whole cluster's oldest running transaction: a long transaction anywhere on the server
+     * (any database) holds back what readAll returns until it ends; nothing is lost, it is only later.
+     */
+    readAll: named(
+      'read_all',
+      `SELECT ${EVENT_COLUMNS} FROM ${events}
+WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND (transaction_id, position) > (
+    CASE WHEN $1::bigint = 0 THEN '0'::xid8 ELSE (SELECT transaction_id FROM ${events} WHERE position = $1::bigint) END,
+    $1::bigint
+  )
+ORDER BY transaction_id, position
+LIMIT $2`,
+    ),
+    eventExists: named('event_exists', `SELECT EXISTS (SELECT 1 FROM ${events} WHERE position = $1) AS exists`),
+    /** Pages by seq for aggregate. */
+    readStreamAfter: named(
+      'read_stream_after',
+      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT ${AGGREGATE_PAGE_SIZE}`,
+    ),
+    lastOfType: named(
+      'last_of_type',
+      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE stream = $1 AND type = $2 ORDER BY seq DESC LIMIT 1`,
+    ),
+    listStreams: named('list_streams', `SELECT stream, version, created_at, updated_at FROM ${streams} ORDER BY created_at, stream`),
+
+    readLease: named('read_lease', `SELECT token, pid, host, since, heartbeat_at FROM ${leases} WHERE stream = $1`),
+    /** Under the row lock, the caller's isStale judges the current holder before it is replaced. */
+    lockLease: named('lock_lease', `SELECT token, pid, host, since, heartbeat_at FROM ${leases} WHERE stream = $1 FOR UPDATE`),
+    insertLease: named(
+      'insert_lease',
+      `INSERT INTO ${leases} (stream, token, pid, host, since, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (stream) DO NOTHING`,
+    ),
+    replaceLease: named(
+      'replace_lease',
+      `UPDATE ${leases} SET token = $2, pid = $3, host = $4, since = $5, heartbeat_at = $5 WHERE stream = $1`,
+    ),
+    renewLease: named('renew_lease', `UPDATE ${leases} SET heartbeat_at = $3 WHERE stream = $1 AND token = $2`),
+    releaseLease: named('release_lease', `DELETE FROM ${leases} WHERE stream = $1 AND token = $2`),
+  };
+}
+
+export type PostgresStatements = ReturnType<typeof postgresStatements>;

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { worktreeDir } from '../runtime/gitRun.js';
+import { describeLocation } from '../store/openEventStore.js';
 import type { PhaseExecutor } from '../executor/phaseExecutor.js';
 import type { OrchestrationResult } from '../model/results.js';
 import { EXIT } from './cliError.js';
 import type { CliIo } from './io.js';
 import { showProgress } from './progress.js';
 
-export function formatSummary(result: OrchestrationResult, dbPath: string): string {
+/** `dbPath` as it may be printed (a URL without its password); `repoRoot` the user's checkout. */
+export function formatSummary(result: OrchestrationResult, dbPath: string, repoRoot: string): string {
   const cost = result.total_cost_usd === null ? '' : `, $${result.total_cost_usd.toFixed(4)}`;
   const lines = [
     `Run ${result.run_id} ${result.status}: ${result.successful_phases}/${result.total_phases} phase(s) succeeded` +
@@ -29,7 +31,7 @@ export function formatSummary(result: OrchestrationResult, dbPath: string): stri
   }
   if (result.branch !== null) {
     lines.push(`Branch: ${result.branch} holds the run's commits (git log ${result.branch}); your checkout was not touched`);
-    const worktree = path.join(path.dirname(dbPath), 'worktrees', result.run_id);
+    const worktree = worktreeDir(repoRoot, result.run_id);
     if (result.status !== 'interrupted' && fs.existsSync(worktree)) {
       lines.push(`  its worktree was kept at ${worktree}: it holds files that are not committed (git -C ${worktree} status); remove it with git worktree remove`);
     }
@@ -62,7 +64,7 @@ export async function driveRun(
   process.on('SIGTERM', onSignal);
   try {
     const result = await work(abort.signal);
-    io.stdout(json ? JSON.stringify(result, null, 2) : formatSummary(result, executor.dbPath));
+    io.stdout(json ? JSON.stringify(result, null, 2) : formatSummary(result, describeLocation(executor.dbPath), executor.repoRoot));
     if (result.status === 'interrupted') return EXIT.interrupted;
     return result.failed_phases > 0 ? EXIT.phaseFailed : EXIT.ok;
   } finally {

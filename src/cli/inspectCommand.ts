@@ -23,7 +23,7 @@ function openBrowser(url: string): void {
 /** Serves the inspector until Ctrl-C; resolves with the exit code once stopped. */
 export async function inspectCommand(runId: string | undefined, rawFlags: Record<string, unknown>, io: CliIo): Promise<number> {
   const flags = parseFlags(InspectFlagsSchema, rawFlags);
-  const { store, dbPath } = openLogReadonly(flags);
+  const { store, dbPath } = await openLogReadonly(flags);
   try {
     if (runId !== undefined) await requireRun(store, runId, dbPath);
     const server = await startInspector({ store, port: flags.port });

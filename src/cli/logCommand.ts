@@ -17,7 +17,7 @@ function formatEvent(event: StoredRunEvent, json: boolean): string {
 
 /** Prints a run's events; with `follow`, keeps printing new ones as they are appended until the run ends. */
 export async function logCommand(runId: string, flags: LogLocation & { json?: boolean; follow?: boolean }, io: CliIo): Promise<number> {
-  const { store, dbPath } = openLogReadonly(flags);
+  const { store, dbPath } = await openLogReadonly(flags);
   try {
     await requireRun(store, runId, dbPath);
     let state = initialRunState();

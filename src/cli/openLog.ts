@@ -1,31 +1,30 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
-import { createSqliteEventStore, type EventStore } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import { describeLocation, openEventStore, resolveLocation } from '../store/openEventStore.js';
 
 export interface LogLocation {
   repo?: string | undefined;
   db?: string | undefined;
 }
 
-export function dbPathFrom(location: LogLocation): string {
-  return location.db !== undefined
-    ? path.resolve(location.db)
-    : path.resolve(location.repo ?? '.', '.autonomous_runs', 'autopack.db');
+/**
+ * The log a command works on: `--db` (a SQLite file or a postgres:// URL), else AUTOPACK_DB, else the
+ * repository's own `.autonomous_runs/autopack.db`.
+ */
+export function dbPathFrom(location: LogLocation, env: NodeJS.ProcessEnv = process.env): string {
+  const given = location.db ?? (env['AUTOPACK_DB'] === '' ? undefined : env['AUTOPACK_DB']);
+  return given !== undefined ? resolveLocation(given, process.cwd()) : path.resolve(location.repo ?? '.', '.autonomous_runs', 'autopack.db');
 }
 
-/** Opens an existing log read-only; reading a run must never create or change a database. */
-export function openLogReadonly(location: LogLocation): { store: EventStore; dbPath: string } {
-  const dbPath = dbPathFrom(location);
-  if (!fs.existsSync(dbPath)) {
-    throw new AutopackError(
-      'RUN_NOT_FOUND',
-      `no event log at ${dbPath}; run a plan first, or point at the log with --db PATH or --repo DIR`,
-    );
-  }
-  return { store: createSqliteEventStore(dbPath, { readonly: true }), dbPath };
+/**
+ * Opens an existing log to read it; reading a run must never create or change a database. `dbPath` is
+ * the location as it may be printed (a URL without its password).
+ */
+export async function openLogReadonly(location: LogLocation): Promise<{ store: EventStore; dbPath: string }> {
+  const where = dbPathFrom(location);
+  return { store: await openEventStore(where, { readonly: true }), dbPath: describeLocation(where) };
 }
-
 export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {
   if ((await store.version(runId)) === 0) {
     const known = (await store.listStreams()).slice(-5).map((s) => s.stream);

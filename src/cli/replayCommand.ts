@@ -12,7 +12,7 @@ import { runDetail } from './statusCommand.js';
  * machines over the logged outcomes and checks that they reproduce every logged transition.
  */
 export async function replayCommand(runId: string, flags: LogLocation & { verify?: boolean; json?: boolean }, io: CliIo): Promise<number> {
-  const { store, dbPath } = openLogReadonly(flags);
+  const { store, dbPath } = await openLogReadonly(flags);
   try {
     await requireRun(store, runId, dbPath);
     const events = await store.read(runId);

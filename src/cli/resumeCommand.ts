@@ -28,7 +28,7 @@ interface RunToResume {
 
 /** The whole log, read once: a scripted model skips the answers it used, and the executor folds it. */
 async function readRun(runId: string, location: { repo?: string | undefined; db?: string | undefined }): Promise<StoredRunEvent[]> {
-  const { store } = openLogReadonly(location);
+  const { store } = await openLogReadonly(location);
   try {
     return await store.read(runId);
   } finally {
@@ -52,7 +52,7 @@ async function findRun(runArg: string | undefined, last: boolean, location: { re
     throw new AutopackError('INPUT_INVALID', 'name the run to resume (`autopack runs` lists them), or pass --last for the latest');
   }
   if (runArg !== undefined && last) throw new AutopackError('INPUT_INVALID', 'give a run id or --last, not both');
-  const { store, dbPath } = openLogReadonly(location);
+  const { store, dbPath } = await openLogReadonly(location);
   try {
     const runId = runArg ?? (await store.listStreams()).at(-1)?.stream;
     if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);

@@ -9,6 +9,7 @@ import { driveRun } from './driveRun.js';
 import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { llmClientFromFlags } from './llmFlag.js';
+import { dbPathFrom } from './openLog.js';
 
 export const RunFlagsSchema = z.object({
   repo: z.string().optional(),
@@ -50,7 +51,7 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
     commit: flags.commit,
     allowDirty: flags.allowDirty,
     worktree: flags.worktree,
-    ...(flags.db === undefined ? {} : { dbPath: path.resolve(flags.db) }),
+    ...(flags.db === undefined && !process.env['AUTOPACK_DB'] ? {} : { dbPath: dbPathFrom(flags) }),
     ...(flags.maxPromptTokens === undefined ? {} : { maxTokens: flags.maxPromptTokens }),
   });
   const remote = flags.inspect === undefined ? null : connectRemoteInspector(flags.inspect);

@@ -6,7 +6,7 @@ import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
 /** Every actor's state after event SEQ (default: the last), from the fold of the log up to it. */
 export async function stateCommand(runId: string, flags: LogLocation & { at?: string; json?: boolean }, io: CliIo): Promise<number> {
-  const { store, dbPath } = openLogReadonly(flags);
+  const { store, dbPath } = await openLogReadonly(flags);
   try {
     await requireRun(store, runId, dbPath);
     const events = await store.read(runId);

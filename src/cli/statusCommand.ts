@@ -53,7 +53,7 @@ export function runDetail(state: RunState, status: string = state.status): strin
 }
 
 export async function statusCommand(runId: string | undefined, flags: LogLocation & { json?: boolean }, io: CliIo): Promise<number> {
-  const { store, dbPath } = openLogReadonly(flags);
+  const { store, dbPath } = await openLogReadonly(flags);
   try {
     if (runId !== undefined) {
       await requireRun(store, runId, dbPath);

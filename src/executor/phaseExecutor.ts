@@ -24,8 +24,8 @@ import { verifyRun } from '../runtime/verifyRun.js';
 import { finishWorktree, prepareGitRun, runCommits, uncommittedOnResume, type GitRunOptions } from '../runtime/gitRun.js';
 import { ensureRunsDir, runsDirOf } from '../runtime/runsDir.js';
 import { undoRun, type UndoOutcome } from '../runtime/undoRun.js';
+import { describeLocation, isDatabaseUrl, openEventStore, resolveLocation } from '../store/openEventStore.js';
 import {
-  createSqliteEventStore,
   evolveRunStateInPlace,
   foldRunState,
   initialRunState,
@@ -52,6 +52,10 @@ const LLMClientSchema = z
 export const PhaseExecutorOptionsSchema = z.object({
   llmClient: LLMClientSchema,
   repoRoot: z.string().min(1, 'repoRoot must name the repository directory'),
+  /**
+   * The event log: a SQLite file (default `<repoRoot>/.autonomous_runs/autopack.db`, relative paths from
+   * repoRoot) or a PostgreSQL URL (`postgres://user@host/db`) that runs on several machines share.
+   */
   dbPath: z.string().min(1).optional(),
   /** The prompt budget: context files are cut to keep every prompt within it. */
   maxTokens: z.number().int().positive().default(DEFAULT_MAX_PROMPT_TOKENS),
@@ -179,7 +183,7 @@ export class PhaseExecutor {
     const parsed = parseOrThrow(PhaseExecutorOptionsSchema, options, 'PhaseExecutor options');
     this.llmClient = parsed.llmClient;
     this.repoRoot = path.resolve(parsed.repoRoot);
-    this.dbPath = path.resolve(this.repoRoot, parsed.dbPath ?? path.join('.autonomous_runs', 'autopack.db'));
+    this.dbPath = resolveLocation(parsed.dbPath ?? path.join('.autonomous_runs', 'autopack.db'), this.repoRoot);
     this.maxTokens = parsed.maxTokens;
     this.healthChecks = parsed.healthChecks;
     this.backoff = { ...DEFAULT_BACKOFF, ...parsed.backoff };
@@ -195,7 +199,7 @@ export class PhaseExecutor {
 
   /** The paths no change may touch: autopack's own state always, plus the caller's. */
   protectedPaths(extra: readonly string[] = []): string[] {
-    return [...new Set([...defaultProtectedPaths(this.repoRoot, this.dbPath), ...extra])];
+    return [...new Set([...defaultProtectedPaths(this.repoRoot, isDatabaseUrl(this.dbPath) ? undefined : this.dbPath), ...extra])];
   }
 
   validateChanges(changes: readonly unknown[], protectedPaths?: readonly string[]): ValidationResult {
@@ -239,7 +243,8 @@ export class PhaseExecutor {
     const start: RunStartedData = {
       runId,
       repoRoot: git.runRoot,
-      dbPath: this.dbPath,
+      // Where the log is, as it may be shown: a URL's password is not logged.
+      dbPath: describeLocation(this.dbPath),
       machineVersion: machineVersion(),
       phases: specs.map((spec, index) => ({
         index,
@@ -268,7 +273,7 @@ export class PhaseExecutor {
 
   /** Runs (or continues) a run in its repository, publishing each event, and returns its result. */
   private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState'>) {
-    const store = this.openStore();
+    const store = await this.openStore();
     // First, since it recreates a worktree run's folder when it is gone.
     const commits = await runCommits(start);
     ensureRunsDir(start.repoRoot);
@@ -298,10 +303,10 @@ export class PhaseExecutor {
     runId: string,
     options: { signal?: AbortSignal; budget?: RunBudget; /** The run's log, if the caller has just read it. */ history?: StoredRunEvent[] } = {},
   ): Promise<OrchestrationResult> {
-    const store = this.openStore();
-    const read = options.history === undefined ? await logTail(store, runId, this.dbPath) : wholeLog(options.history);
+    const store = await this.openStore();
+    const read = options.history === undefined ? await logTail(store, runId, describeLocation(this.dbPath)) : wholeLog(options.history);
     const history = read.events;
-    const start = compatibleStart(runStartOf(history[0], runId, this.dbPath));
+    const start = compatibleStart(runStartOf(history[0], runId, describeLocation(this.dbPath)));
     if (read.finished) return toOrchestrationResult(read.state ?? (await store.aggregate(runId, evolveRunStateInPlace, initialRunState())));
     const lastBudget = (await store.lastOfType(runId, 'run.resumed'))?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
@@ -323,7 +328,7 @@ export class PhaseExecutor {
    * commit, logged in the run (docs/git.md). Refuses rather than overwrite anyone's work.
    */
   async undo(runId: string, options: { phaseId?: string } = {}): Promise<UndoOutcome> {
-    return undoRun(this.openStore(), runId, this.dbPath, { ...options, clock: this.clock });
+    return undoRun(await this.openStore(), runId, describeLocation(this.dbPath), { ...options, clock: this.clock });
   }
 
   /**
@@ -331,7 +336,7 @@ export class PhaseExecutor {
    * transition; throws RESUME_DIVERGED at the first difference. Returns the run's state (a pure fold).
    */
   async verify(runId: string): Promise<RunState> {
-    return verifyRun(this.openStore(), runId);
+    return verifyRun(await this.openStore(), runId);
   }
 
   /** The model's limits for one run, checked before anything is written. */
@@ -351,9 +356,9 @@ export class PhaseExecutor {
   }
 
   /** The event log this executor writes; opened on first use. */
-  openStore(): EventStore {
+  async openStore(): Promise<EventStore> {
     if (this.store === null && this.dbPath.startsWith(runsDirOf(this.repoRoot) + path.sep)) ensureRunsDir(this.repoRoot);
-    this.store ??= createSqliteEventStore(this.dbPath, { durability: this.durability });
+    this.store ??= await openEventStore(this.dbPath, { durability: this.durability });
     return this.store;
   }
 

@@ -24,7 +24,8 @@ export function worktreeBranch(runId: string): string {
   return `autopack/${runId}`;
 }
 
-function worktreeDir(repoRoot: string, runId: string): string {
+/** Where a `--worktree` run of `repoRoot` works. */
+export function worktreeDir(repoRoot: string, runId: string): string {
   return path.join(runsDirOf(repoRoot), 'worktrees', runId);
 }
 

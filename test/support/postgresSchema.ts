@@ -69,3 +69,25 @@ export async function useTestSchema(): Promise<TestSchema> {
 export async function createTestPostgresStore(): Promise<EventStore> {
   return (await useTestSchema()).open();
 }
+
+/**
+ * A database of its own for the current test, dropped when the test ends: for processes (the CLI) that
+ * use the store's default schema. Returns its URL.
+ */
+export async function useTestDatabase(): Promise<string> {
+  const url = requirePostgresUrl();
+  const name = `autopack_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client(url);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  onTestFinished(async () => {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  });
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  return own.toString();
+}

@@ -16,7 +16,7 @@ export interface CliRun {
 /** The developer's own model settings must not leak into a test's child process. */
 function hermeticEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AUTOPACK_MODEL']) delete env[name];
+  for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AUTOPACK_MODEL', 'AUTOPACK_DB']) delete env[name];
   return { ...env, ...extra };
 }
 

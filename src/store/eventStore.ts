@@ -1,5 +1,5 @@
 import { AutopackError } from '../model/errors.js';
-import type { NewRunEvent, StoredRunEvent } from './events.js';
+import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
 
 export interface AppendOptions {
   /** The stream's version (its last seq, 0 when empty) the writer based its decision on. */
@@ -31,7 +31,11 @@ export interface EventStore {
   append(stream: string, events: readonly NewRunEvent[], options: AppendOptions): StoredRunEvent[];
   read(stream: string, options?: { from?: number; limit?: number }): StoredRunEvent[];
   readAll(options?: { after?: number; limit?: number }): StoredRunEvent[];
-  aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): S;
+  /**
+   * Folds the stream from its first event. `evolve` is handed each event's type, seq, target, data and
+   * time only (a FoldEvent), which lets the store read no more of a row than a fold needs.
+   */
+  aggregate<S>(stream: string, evolve: (state: S, event: FoldEvent) => S, initial: S): S;
   /** The stream's last event of this type, or null: lets a resume read only the log's tail. */
   lastOfType(stream: string, type: StoredRunEvent['type']): StoredRunEvent | null;
   version(stream: string): number;

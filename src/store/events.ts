@@ -157,3 +157,12 @@ export type NewRunEvent = {
 
 /** An event as read back: its stream (the run id), its 1-based sequence number in that stream, its global position. */
 export type StoredRunEvent = NewRunEvent & { stream: string; seq: number; position: number };
+
+/**
+ * What a fold is handed of a stored event (`EventStore.aggregate`): its type, place in the stream, the
+ * actor's state after it, time and data. A stored event is one, so the same evolve folds read() events;
+ * the store leaves the rest (position, actor, source) out of a fold's read.
+ */
+export type FoldEvent = {
+  [K in RunEventType]: { type: K; seq: number; target: string | null; data: EventDataByType[K]; at: number };
+}[RunEventType];

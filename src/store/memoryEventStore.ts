@@ -1,6 +1,6 @@
 import type { AppendOptions, EventStore, LeaseHolder, StreamInfo } from './eventStore.js';
 import { LeaseConflictError, VersionConflictError } from './eventStore.js';
-import type { NewRunEvent, StoredRunEvent } from './events.js';
+import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
 
 /** The reference implementation of the EventStore contract; the SQLite store must behave the same. */
 export function createMemoryEventStore(): EventStore {
@@ -44,7 +44,11 @@ export function createMemoryEventStore(): EventStore {
       return structuredClone(options.limit === undefined ? matching : matching.slice(0, options.limit));
     },
     aggregate(stream, evolve, initial) {
-      return (streams.get(stream)?.events ?? []).reduce(evolve, initial);
+      // What the SQLite store hands a fold, from a copy, as it parses its own: a fold may keep what it is handed.
+      return (streams.get(stream)?.events ?? []).reduce((state, event) => {
+        const { type, seq, target, data, at } = structuredClone(event);
+        return evolve(state, { type, seq, target, data, at } as FoldEvent);
+      }, initial);
     },
     version,
     lastOfType(stream, type) {

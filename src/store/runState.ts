@@ -6,7 +6,7 @@ import { healthCheckErrors } from '../machines/feedback.js';
 import type { EffectOutcome, InterruptReason } from '../machines/effectContracts.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
-import type { RunStartedData, StoredRunEvent } from './events.js';
+import type { FoldEvent, RunStartedData } from './events.js';
 
 export type PhaseStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 export type RunStatus = 'empty' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted';
@@ -113,7 +113,7 @@ function failureErrors(outcome: EffectOutcome<unknown>): string[] {
 
 /** Events of the whole run; every other event belongs to the phase `data.phaseIndex`. */
 type RunLevelType = 'run.started' | 'run.begun' | 'phase.finished' | 'run.interrupted' | 'run.resumed' | 'run.undone';
-type PhaseEvent = Exclude<StoredRunEvent, { type: RunLevelType }>;
+type PhaseEvent = Exclude<FoldEvent, { type: RunLevelType }>;
 
 function evolvePhase(phase: PhaseState, event: PhaseEvent): void {
   if (event.target !== null) phase.machineState = event.target;
@@ -201,7 +201,7 @@ function finishRun(state: RunState, at: number): void {
 /** Gives the step a phase it may write into: the phase itself when the caller owns it, else a copy. */
 type OwnPhase = (phase: PhaseState) => PhaseState;
 
-function step(state: RunState, event: StoredRunEvent, own: OwnPhase): RunState {
+function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
   state.version = event.seq;
   // An undo comes after the run, from another command: it changes no status.
   if (event.type === 'run.undone') {
@@ -257,16 +257,16 @@ const copied: OwnPhase = (phase) => ({ ...phase });
  * For folds that never share intermediate states (foldRunState, store.aggregate); everything else uses
  * the pure evolveRunState.
  */
-export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): RunState {
+export function evolveRunStateInPlace(state: RunState, event: FoldEvent): RunState {
   return step(state, event, owned);
 }
 
 /** The state after one more event; `state` is left untouched (the step writes only into copies). */
-export function evolveRunState(state: RunState, event: StoredRunEvent): RunState {
+export function evolveRunState(state: RunState, event: FoldEvent): RunState {
   return step({ ...state, phases: [...state.phases] }, event, copied);
 }
 
-export function foldRunState(events: Iterable<StoredRunEvent>): RunState {
+export function foldRunState(events: Iterable<FoldEvent>): RunState {
   let state = initialRunState();
   for (const event of events) state = evolveRunStateInPlace(state, event);
   return state;

@@ -3,7 +3,7 @@
  * this projection, never the raw rows, so what a live run reports is by construction what a replay gives.
  */
 import { healthCheckErrors } from '../machines/feedback.js';
-import type { EffectOutcome, InterruptReason } from '../machines/effectContracts.js';
+import type { EffectFailure, InterruptReason } from '../machines/effectContracts.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
 import type { FoldEvent, RunStartedData } from './events.js';
@@ -107,7 +107,7 @@ function addFailure(phase: PhaseState, attempt: number, errors: readonly string[
   phase.failedAttempts = [...others, { attempt, errors: [...existing, ...errors] }];
 }
 
-function failureErrors(outcome: EffectOutcome<unknown>): string[] {
+function failureErrors(outcome: { ok: true } | { ok: false; error: EffectFailure }): string[] {
   return outcome.ok ? [] : outcome.error.errors;
 }
 

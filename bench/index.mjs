@@ -44,7 +44,7 @@ for (const durability of ['normal', 'full']) {
   const { events } = await ours(PHASES, 'normal');
   const dir = tempDir();
   const dbPath = path.join(dir, 'replay.db');
-  const written = buildLog(events, REPLAY_EVENTS, dbPath);
+  const written = await buildLog(events, REPLAY_EVENTS, dbPath);
   const folds = [];
   const floors = [];
   for (let i = 0; i < RUNS; i += 1) {

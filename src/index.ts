@@ -59,7 +59,7 @@ export {
   VersionConflictError,
   RUN_EVENT_TYPES,
 } from './store/index.js';
-export type { EventStore, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
+export type { EventStore, FoldEvent, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
 export type { PostgresEventStoreOptions } from './store/index.js';
 export { orchestratorMachine, phaseMachine, backoffDelayMs, DEFAULT_BACKOFF } from './machines/index.js';
 export type { BackoffPolicy } from './machines/index.js';

@@ -1,5 +1,5 @@
 import { AutopackError } from '../model/errors.js';
-import type { NewRunEvent, StoredRunEvent } from './events.js';
+import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
 
 export interface AppendOptions {
   /** The stream's version (its last seq, 0 when empty) the writer based its decision on. */
@@ -32,7 +32,11 @@ export interface EventStore {
   append(stream: string, events: readonly NewRunEvent[], options: AppendOptions): Promise<StoredRunEvent[]>;
   read(stream: string, options?: { from?: number; limit?: number }): Promise<StoredRunEvent[]>;
   readAll(options?: { after?: number; limit?: number }): Promise<StoredRunEvent[]>;
-  aggregate<S>(stream: string, evolve: (state: S, event: StoredRunEvent) => S, initial: S): Promise<S>;
+  /**
+   * Folds the stream from its first event. `evolve` is handed each event's type, seq, target, data and
+   * time only (a FoldEvent), which lets the store read no more of a row than a fold needs.
+   */
+  aggregate<S>(stream: string, evolve: (state: S, event: FoldEvent) => S, initial: S): Promise<S>;
   /** The stream's last event of this type, or null: lets a resume read only the log's tail. */
   lastOfType(stream: string, type: StoredRunEvent['type']): Promise<StoredRunEvent | null>;
   version(stream: string): Promise<number>;

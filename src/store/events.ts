@@ -7,6 +7,7 @@ import type {
   AppliedChangeSet,
   CallLlmOutput,
   CommitChangesOutput,
+  EffectFailure,
   EffectOutcome,
   InterruptReason,
   LoggedLlmAttempt,
@@ -157,3 +158,20 @@ export type NewRunEvent = {
 
 /** An event as read back: its stream (the run id), its 1-based sequence number in that stream, its global position. */
 export type StoredRunEvent = NewRunEvent & { stream: string; seq: number; position: number };
+
+/**
+ * What a fold is handed of a model call's event: its place and outcome, not the prompt and the answer,
+ * which are most of a log's bytes and which no fold of a run's state reads (read() has them).
+ */
+export type LlmCallFacts = PhaseScoped & { outcome: { ok: true } | { ok: false; error: EffectFailure } };
+
+type FoldDataByType = Omit<EventDataByType, 'llm.completed' | 'llm.failed'> & { 'llm.completed': LlmCallFacts; 'llm.failed': LlmCallFacts };
+
+/**
+ * What a fold is handed of a stored event (`EventStore.aggregate`): its type, place in the stream, the
+ * actor's state after it, time and data, a model call's cut to its facts. A stored event is one, so the
+ * same evolve folds read() events; the store leaves the rest out of a fold's read.
+ */
+export type FoldEvent = {
+  [K in RunEventType]: { type: K; seq: number; target: string | null; data: FoldDataByType[K]; at: number };
+}[RunEventType];

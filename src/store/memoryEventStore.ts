@@ -1,6 +1,7 @@
 import type { AppendOptions, EventStore, LeaseHolder, StreamInfo } from './eventStore.js';
 import { LeaseConflictError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
+import { toFoldEvent } from './foldData.js';
 
 /** The reference implementation of the EventStore contract; the SQLite store must behave the same. */
 export function createMemoryEventStore(): EventStore {
@@ -44,7 +45,8 @@ export function createMemoryEventStore(): EventStore {
       return structuredClone(options.limit === undefined ? matching : matching.slice(0, options.limit));
     },
     async aggregate(stream, evolve, initial) {
-      return (streams.get(stream)?.events ?? []).reduce(evolve, initial);
+      // A copy, as the SQLite store parses its own: a fold may keep the data it is handed.
+      return (streams.get(stream)?.events ?? []).reduce((state, event) => evolve(state, toFoldEvent(structuredClone(event))), initial);
     },
     version: async (stream) => version(stream),
     async lastOfType(stream, type) {

@@ -3,10 +3,10 @@
  * this projection, never the raw rows, so what a live run reports is by construction what a replay gives.
  */
 import { healthCheckErrors } from '../machines/feedback.js';
-import type { EffectOutcome, InterruptReason } from '../machines/effectContracts.js';
+import type { EffectFailure, InterruptReason } from '../machines/effectContracts.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
-import type { RunStartedData, StoredRunEvent } from './events.js';
+import type { FoldEvent, RunStartedData } from './events.js';
 
 export type PhaseStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 export type RunStatus = 'empty' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted';
@@ -72,106 +72,119 @@ export function initialRunState(): RunState {
   };
 }
 
-function newPhaseState(phase: RunStartedData['phases'][number]): PhaseState {
-  return {
-    index: phase.index,
-    id: phase.id,
-    spec: phase.spec,
-    status: 'pending',
-    machineState: null,
-    attempts: 0,
-    llmCalls: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    costUsd: 0,
-    costUnknown: false,
-    summary: '',
-    filesChanged: [],
-    commit: null,
-    undoneBy: null,
-    failedAttempts: [],
-    healthChecks: [],
-    startedAt: null,
-    finishedAt: null,
-  };
+/**
+ * A phase before it starts. Built by a constructor, not an object literal: V8 sends every object of a
+ * literal whose objects all outlive their first collections straight to the old generation (allocation-
+ * site pretenuring), so a replay of many runs would leave each run's phases, and all they point to, to the
+ * slow collector: 50 MB more at peak over bench/replay.mjs's 111 runs. A PhaseState in all else.
+ */
+class PendingPhase implements PhaseState {
+  index: number;
+  id: string;
+  spec: PhaseSpec;
+  status: PhaseStatus = 'pending';
+  machineState: string | null = null;
+  attempts = 0;
+  llmCalls = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+  costUsd = 0;
+  costUnknown = false;
+  summary = '';
+  filesChanged: string[] = [];
+  commit: string | null = null;
+  undoneBy: string | null = null;
+  failedAttempts: AttemptErrors[] = [];
+  healthChecks: HealthCheckResult[] = [];
+  startedAt: number | null = null;
+  finishedAt: number | null = null;
+
+  constructor(phase: RunStartedData['phases'][number]) {
+    this.index = phase.index;
+    this.id = phase.id;
+    this.spec = phase.spec;
+  }
 }
 
-function withFailure(phase: PhaseState, attempt: number, errors: readonly string[]): PhaseState {
-  if (errors.length === 0) return phase;
+const newPhaseState = (phase: RunStartedData['phases'][number]): PhaseState => new PendingPhase(phase);
+
+/**
+ * The fold writes into phases it owns: scalars are set, arrays are replaced and never changed, so a
+ * shallow copy of a phase is enough to keep the phase as it was (what the pure step does).
+ */
+function addFailure(phase: PhaseState, attempt: number, errors: readonly string[]): void {
+  if (errors.length === 0) return;
   const others = phase.failedAttempts.filter((a) => a.attempt !== attempt);
   const existing = phase.failedAttempts.find((a) => a.attempt === attempt)?.errors ?? [];
-  return { ...phase, failedAttempts: [...others, { attempt, errors: [...existing, ...errors] }] };
+  phase.failedAttempts = [...others, { attempt, errors: [...existing, ...errors] }];
 }
 
-function failureErrors(outcome: EffectOutcome<unknown>): string[] {
+function failureErrors(outcome: { ok: true } | { ok: false; error: EffectFailure }): string[] {
   return outcome.ok ? [] : outcome.error.errors;
 }
 
-function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
-  const moved: PhaseState = { ...phase, machineState: event.target ?? phase.machineState };
+/** Events of the whole run; every other event belongs to the phase `data.phaseIndex`. */
+type RunLevelType = 'run.started' | 'run.begun' | 'phase.finished' | 'run.interrupted' | 'run.resumed' | 'run.undone';
+type PhaseEvent = Exclude<FoldEvent, { type: RunLevelType }>;
+
+function evolvePhase(phase: PhaseState, event: PhaseEvent): void {
+  if (event.target !== null) phase.machineState = event.target;
   switch (event.type) {
     case 'phase.started':
-      return { ...moved, status: 'running', attempts: 1, startedAt: event.at };
+      phase.status = 'running';
+      phase.attempts = 1;
+      phase.startedAt = event.at;
+      return;
     case 'llm.attempted': {
-      const { call } = event.data;
-      return {
-        ...moved,
-        promptTokens: moved.promptTokens + call.usage.promptTokens,
-        completionTokens: moved.completionTokens + call.usage.completionTokens,
-        costUsd: moved.costUsd + (call.costUsd ?? 0),
-        costUnknown: moved.costUnknown || (call.costUsd === null && call.usage.promptTokens + call.usage.completionTokens > 0),
-      };
+      const { usage, costUsd } = event.data.call;
+      phase.promptTokens += usage.promptTokens;
+      phase.completionTokens += usage.completionTokens;
+      phase.costUsd += costUsd ?? 0;
+      phase.costUnknown ||= costUsd === null && usage.promptTokens + usage.completionTokens > 0;
+      return;
     }
     case 'llm.completed':
-    case 'llm.failed': {
-      const { outcome, attempt } = event.data;
-      return withFailure({ ...moved, llmCalls: moved.llmCalls + 1 }, attempt, failureErrors(outcome));
-    }
+    case 'llm.failed':
+      phase.llmCalls += 1;
+      return addFailure(phase, event.data.attempt, failureErrors(event.data.outcome));
     case 'response.parsed':
     case 'response.rejected': {
       const { outcome, attempt } = event.data;
-      const next = outcome.ok ? { ...moved, summary: outcome.value.summary } : moved;
-      return withFailure(next, attempt, failureErrors(outcome));
+      if (outcome.ok) phase.summary = outcome.value.summary;
+      return addFailure(phase, attempt, failureErrors(outcome));
     }
     case 'changes.applied':
     case 'changes.apply_failed': {
       const { outcome, attempt } = event.data;
-      const next = outcome.ok ? { ...moved, filesChanged: outcome.value.files.map((f) => f.path) } : moved;
-      return withFailure(next, attempt, failureErrors(outcome));
+      if (outcome.ok) phase.filesChanged = outcome.value.files.map((f) => f.path);
+      return addFailure(phase, attempt, failureErrors(outcome));
     }
     case 'health.checked':
     case 'health.check_errored': {
       const { outcome, attempt } = event.data;
-      if (!outcome.ok) return withFailure(moved, attempt, failureErrors(outcome));
-      return withFailure({ ...moved, healthChecks: outcome.value.results }, attempt, healthCheckErrors(outcome.value.results));
+      if (!outcome.ok) return addFailure(phase, attempt, failureErrors(outcome));
+      phase.healthChecks = outcome.value.results;
+      return addFailure(phase, attempt, healthCheckErrors(outcome.value.results));
     }
     case 'changes.rolled_back':
-      return { ...moved, filesChanged: [] };
+      phase.filesChanged = [];
+      return;
     case 'phase.committed':
     case 'phase.commit_failed': {
       const { outcome, attempt } = event.data;
-      const next = outcome.ok ? { ...moved, commit: outcome.value.sha } : moved;
-      return withFailure(next, attempt, failureErrors(outcome));
+      if (outcome.ok) phase.commit = outcome.value.sha;
+      return addFailure(phase, attempt, failureErrors(outcome));
     }
     case 'changes.validated':
     case 'changes.rejected':
     case 'changes.rollback_failed':
-    case 'backoff.failed': {
-      const { outcome, attempt } = event.data;
-      return withFailure(moved, attempt, failureErrors(outcome));
-    }
+    case 'backoff.failed':
+      return addFailure(phase, event.data.attempt, failureErrors(event.data.outcome));
     case 'backoff.elapsed':
-      return { ...moved, attempts: moved.attempts + 1 };
+      phase.attempts += 1;
+      return;
     case 'changes.prepared':
-      return moved;
-    case 'run.started':
-    case 'run.begun':
-    case 'phase.finished':
-    case 'run.interrupted':
-    case 'run.resumed':
-      return phase;
-    case 'run.undone':
-      return event.data.phaseIds.includes(phase.id) ? { ...phase, undoneBy: event.data.commit } : phase;
+      return;
     default: {
       const unknownEvent: never = event;
       return unknownEvent;
@@ -179,38 +192,42 @@ function evolvePhase(phase: PhaseState, event: StoredRunEvent): PhaseState {
   }
 }
 
-function finishPhase(phase: PhaseState, at: number): PhaseState {
-  if (phase.machineState === 'done') return { ...phase, status: 'succeeded', finishedAt: at };
-  if (phase.machineState === 'failed') return { ...phase, status: 'failed', finishedAt: at };
-  return phase;
+function finishPhase(phase: PhaseState, at: number): void {
+  if (phase.machineState === 'done') phase.status = 'succeeded';
+  else if (phase.machineState === 'failed') phase.status = 'failed';
+  else return;
+  phase.finishedAt = at;
 }
 
 const RUN_FINAL_STATES: ReadonlySet<string> = new Set(['completed', 'stopped']);
 
 /** The orchestrator reaching a final state ends the run; its status follows from the phases. */
-function finishRun(state: RunState, at: number): RunState {
-  if (state.orchestratorState === null || !RUN_FINAL_STATES.has(state.orchestratorState)) return state;
+function finishRun(state: RunState, at: number): void {
+  if (state.orchestratorState === null || !RUN_FINAL_STATES.has(state.orchestratorState)) return;
   const anyFailed = state.phases.some((p) => p.status === 'failed');
   const allRan = state.phases.every((p) => p.status === 'succeeded' || p.status === 'failed');
-  const status: RunStatus = anyFailed ? 'failed' : allRan ? 'succeeded' : 'stopped';
-  return { ...state, status, finishedAt: at };
+  state.status = anyFailed ? 'failed' : allRan ? 'succeeded' : 'stopped';
+  state.finishedAt = at;
 }
 
-/**
- * Folds one event into a state the caller owns: the state and its phases array are updated in place
- * (phase objects are replaced, never changed), so each event costs the same however many phases the run has. For folds that never share intermediate states
- * (foldRunState, store.aggregate); everything else uses the pure evolveRunState.
- */
-export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): RunState {
+/** Gives the step a phase it may write into: the phase itself when the caller owns it, else a copy. */
+type OwnPhase = (phase: PhaseState) => PhaseState;
+
+function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
   state.version = event.seq;
   // An undo comes after the run, from another command: it changes no status.
   if (event.type === 'run.undone') {
-    state.phases = state.phases.map((phase) => evolvePhase(phase, event));
+    const { phaseIds, commit } = event.data;
+    state.phases.forEach((phase, i) => {
+      if (!phaseIds.includes(phase.id)) return;
+      const owned = own(phase);
+      owned.undoneBy = commit;
+      state.phases[i] = owned;
+    });
     return state;
   }
   // Any event after an interruption means the run was resumed.
   if (state.status === 'interrupted') Object.assign(state, { status: 'running', interruption: null });
-  state.version = event.seq;
   switch (event.type) {
     case 'run.started':
       return Object.assign(state, {
@@ -224,7 +241,8 @@ export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): R
     case 'run.begun':
     case 'phase.finished':
       state.orchestratorState = event.target;
-      return Object.assign(state, finishRun(state, event.at));
+      finishRun(state, event.at);
+      return state;
     case 'run.interrupted':
       return Object.assign(state, { status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } });
     case 'run.resumed':
@@ -232,18 +250,35 @@ export function evolveRunStateInPlace(state: RunState, event: StoredRunEvent): R
     default: {
       const index = event.data.phaseIndex;
       const phase = state.phases[index];
-      if (phase !== undefined) state.phases[index] = finishPhase(evolvePhase(phase, event), event.at);
+      if (phase === undefined) return state;
+      const owned = own(phase);
+      evolvePhase(owned, event);
+      finishPhase(owned, event.at);
+      state.phases[index] = owned;
       return state;
     }
   }
 }
 
-/** The state after one more event; `state` is left untouched. */
-export function evolveRunState(state: RunState, event: StoredRunEvent): RunState {
-  return evolveRunStateInPlace({ ...state, phases: [...state.phases] }, event);
+const owned: OwnPhase = (phase) => phase;
+const copied: OwnPhase = (phase) => ({ ...phase });
+
+/**
+ * Folds one event into a state the caller owns, which it changes in place (the state, its phases array
+ * and the phase the event is about), so an event costs no allocation however many phases the run has.
+ * For folds that never share intermediate states (foldRunState, store.aggregate); everything else uses
+ * the pure evolveRunState.
+ */
+export function evolveRunStateInPlace(state: RunState, event: FoldEvent): RunState {
+  return step(state, event, owned);
 }
 
-export function foldRunState(events: Iterable<StoredRunEvent>): RunState {
+/** The state after one more event; `state` is left untouched (the step writes only into copies). */
+export function evolveRunState(state: RunState, event: FoldEvent): RunState {
+  return step({ ...state, phases: [...state.phases] }, event, copied);
+}
+
+export function foldRunState(events: Iterable<FoldEvent>): RunState {
   let state = initialRunState();
   for (const event of events) state = evolveRunStateInPlace(state, event);
   return state;

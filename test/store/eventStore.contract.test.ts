@@ -68,6 +68,18 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
     await store.close();
   });
 
+  it('aggregates every event of a long stream once, in order, and only that stream', async () => {
+    const store = await create();
+    for (const [stream, count] of [['run-a', 512], ['run-b', 700]] as const) {
+      await store.append(stream, Array.from({ length: count }, (_, i) => event(i + 1)), { expectedVersion: 0 });
+    }
+    const seqs = (stream: string): Promise<number[]> => store.aggregate(stream, (seen: number[], e) => [...seen, e.seq], []);
+    for (const [stream, count] of [['run-a', 512], ['run-b', 700], ['run-c', 0]] as const) {
+      expect(await seqs(stream)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    }
+    await store.close();
+  });
+
   it('round-trips event data exactly', async () => {
     const store = await create();
     await fc.assert(

@@ -2,16 +2,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqliteEventStore, evolveRunState, foldRunState, initialRunState, type StoredRunEvent } from '../../src/index.js';
+import {
+  createSqliteEventStore,
+  evolveRunState,
+  evolveRunStateInPlace,
+  foldRunState,
+  initialRunState,
+  type RunState,
+  type StoredRunEvent,
+} from '../../src/index.js';
 import { finishedExampleRun } from '../support/finishedRun.js';
 
 let events: StoredRunEvent[];
+let aggregated: RunState;
 let dir: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-fold-'));
   const run = await finishedExampleRun(dir);
   const store = createSqliteEventStore(run.dbPath, { readonly: true });
-  events = (await store.read(run.runId));
+  events = await store.read(run.runId);
+  aggregated = await store.aggregate(run.runId, evolveRunStateInPlace, initialRunState());
   store.close();
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -30,5 +40,9 @@ describe('the run-state fold', () => {
     expect(foldRunState(events)).toEqual(states.at(-1));
     // Any prefix folds to the pure state after that prefix (what `state --at` and the inspector show).
     for (const at of [1, 5, Math.floor(events.length / 2), events.length - 1]) expect(foldRunState(events.slice(0, at))).toEqual(states[at]);
+  });
+
+  it("folds a real log's rows in the store (store.aggregate) to what the pure step gives over the whole events", () => {
+    expect(aggregated).toEqual(events.reduce(evolveRunState, initialRunState()));
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * The data a fold is handed (FoldEvent): the event's own, but a model call's cut to its facts. The
+ * stores build it here, so every store hands a fold the same thing.
+ */
+import type { EventDataByType, FoldEvent, LlmCallFacts, StoredRunEvent } from './events.js';
+
+type LlmCallType = 'llm.completed' | 'llm.failed';
+
+const isLlmCall = (type: string): type is LlmCallType => type === 'llm.completed' || type === 'llm.failed';
+
+function llmCallFacts({ phaseIndex, attempt, outcome }: EventDataByType[LlmCallType]): LlmCallFacts {
+  return { phaseIndex, attempt, outcome: outcome.ok ? { ok: true } : { ok: false, error: outcome.error } };
+}
+
+/** A stored event as a fold sees it. */
+export function toFoldEvent(event: StoredRunEvent): FoldEvent {
+  const data = isLlmCall(event.type) ? llmCallFacts(event.data as EventDataByType[LlmCallType]) : event.data;
+  return { type: event.type, seq: event.seq, target: event.target, data, at: event.at } as FoldEvent;
+}
+
+/**
+ * How the store writes a successful model call's data (JSON.stringify of the recorder's object, keys in
+ * this order). JSON.stringify never writes a key twice, so a row that begins so has exactly these facts,
+ * and the kilobytes of prompt and answer after them need no parse. Any other row is parsed in full.
+ */
+const SUCCESSFUL_CALL = /^\{"phaseIndex":(\d+),"attempt":(\d+),"outcome":\{"ok":true,/;
+
+/** The data of a row of type `type`, stored as the JSON `text`, as a fold sees it. */
+export function parseFoldData(type: string, text: string): FoldEvent['data'] {
+  if (!isLlmCall(type)) return JSON.parse(text) as FoldEvent['data'];
+  const facts = SUCCESSFUL_CALL.exec(text);
+  if (facts === null) return llmCallFacts(JSON.parse(text) as EventDataByType[LlmCallType]);
+  return { phaseIndex: Number(facts[1]), attempt: Number(facts[2]), outcome: { ok: true } };
+}

@@ -26,7 +26,10 @@ function bundledMain(): CliMain {
   // Each command keeps a cache of the code it runs: `status` compiles none of what `resume` needs.
   const command = process.argv[2];
   const kind = command !== undefined && /^[a-z]+$/.test(command) ? command : 'other';
-  const loaded = codeCache.requireWithCodeCache(bundle, { kind, dir: codeCache.codeCacheDir() }) as { main?: unknown };
+  // A resume runs what its run ran: until it has a cache of its own it starts from the run's (a run that
+  // died has left one), and the other way round.
+  const related = kind === 'resume' ? ['run'] : kind === 'run' ? ['resume'] : [];
+  const loaded = codeCache.requireWithCodeCache(bundle, { kind, related, dir: codeCache.codeCacheDir() }) as { main?: unknown };
   if (typeof loaded.main !== 'function') throw new Error(`${bundle} does not export main(); rebuild it with npm run build`);
   return loaded.main as CliMain;
 }

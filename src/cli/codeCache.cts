@@ -14,6 +14,8 @@ interface CodeCacheOptions {
    * compiled, so each kind keeps a cache of its own, made by the first start of that kind.
    */
   kind: string;
+  /** Kinds that run much the same code, whose cache serves until this kind has its own. */
+  related?: readonly string[];
   /** Where caches are kept; undefined runs without one. */
   dir: string | undefined;
   /** A process still running after this long writes its cache then, so a long run that dies leaves one. */
@@ -81,17 +83,24 @@ function requireWithCodeCache(file: string, options: CodeCacheOptions): unknown 
     fs.closeSync(fd);
   }
   // One slot per installed file and kind: two checkouts never evict each other's cache.
-  const prefix = `${path.basename(file)}-${pathHash(file)}-${options.kind.replace(/[^a-z0-9-]/gi, '_')}-`;
-  const name = `${prefix}${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}.bin`;
-  const cachedData = options.dir === undefined ? undefined : readIfPresent(path.join(options.dir, name));
+  const prefixOf = (kind: string) => `${path.basename(file)}-${pathHash(file)}-${kind.replace(/[^a-z0-9-]/gi, '_')}-`;
+  const build = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}.bin`;
+  const prefix = prefixOf(options.kind);
+  const name = `${prefix}${build}`;
+  const dir = options.dir;
+  const own = dir === undefined ? undefined : readIfPresent(path.join(dir, name));
+  let cachedData = own;
+  for (const kind of options.related ?? []) {
+    if (dir === undefined || cachedData !== undefined) break;
+    cachedData = readIfPresent(path.join(dir, `${prefixOf(kind)}${build}`));
+  }
   // The wrapper node puts around a CommonJS module, so the file sees exports, require, module, __filename.
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   const module = { exports: {} as unknown };
   const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
   run(module.exports, nodeModule.createRequire(file), module, file, path.dirname(file));
-  const dir = options.dir;
-  if (dir !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+  if (dir !== undefined && (own === undefined || script.cachedDataRejected === true)) {
     let written = false;
     const write = () => {
       if (written) return;

@@ -1,3 +1,4 @@
+import './zodConfig.js';
 import { Command, Option } from 'commander';
 import { exitCodeFor, messageFor } from './cliError.js';
 import { processIo } from './io.js';

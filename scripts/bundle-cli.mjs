@@ -3,6 +3,7 @@
 // One file, because resolving, reading and compiling the ~400 modules of the unbundled CLI was most of
 // a resume's latency (issue #12). CommonJS, because node 20 can give a code cache only to a vm.Script.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,7 @@ const betterSqliteAddon = {
   },
 };
 
-await build({
+const { outputFiles } = await build({
   entryPoints: [path.join(root, 'dist', 'cli', 'main.js')],
   outfile: path.join(root, 'dist', 'cli.bundle.cjs'),
   bundle: true,
@@ -49,4 +50,12 @@ await build({
   sourcemap: 'linked',
   sourcesContent: false,
   logLevel: 'warning',
+  write: false,
 });
+
+// The bundle's last line names its content: the code cache is keyed by it (src/cli/codeCache.cts), since
+// V8 checks only a source's length, and npm gives every installed file the same time.
+for (const file of outputFiles) {
+  const text = file.path.endsWith('.cjs') ? `${file.text}//# autopack-build=${createHash('sha256').update(file.text).digest('hex').slice(0, 16)}\n` : file.text;
+  fs.writeFileSync(file.path, text);
+}

@@ -30,8 +30,12 @@ interface CodeCacheOptions {
 function codeCacheDir(env: Env = process.env): string | undefined {
   if (env['NODE_DISABLE_COMPILE_CACHE'] !== undefined && env['NODE_DISABLE_COMPILE_CACHE'] !== '') return undefined;
   const xdg = env['XDG_CACHE_HOME'];
-  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
-  return path.join(base, 'autopack', 'code-cache');
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'autopack', 'code-cache');
+  try {
+    return path.join(os.homedir(), '.cache', 'autopack', 'code-cache');
+  } catch {
+    return undefined; // no home folder (a service account without one): run without a cache
+  }
 }
 
 /** FNV-1a, 32 bits: a short, stable name for a path (not a defence; the cache folder is the user's own). */
@@ -39,6 +43,16 @@ function pathHash(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * What a cache is made for: V8 checks only that a source has the same length, so a cache met by another
+ * build of the same length would run that build's code. The build names its content in the file's last
+ * line (scripts/bundle-cli.mjs); a file without one is known by its size and time.
+ */
+function buildId(source: string, stat: fs.Stats): string {
+  const named = /\/\/# autopack-build=([0-9a-f]+)\s*$/.exec(source.slice(-64))?.[1];
+  return named ?? `${stat.size}-${Math.trunc(stat.mtimeMs)}`;
 }
 
 function readIfPresent(file: string): Buffer | undefined {
@@ -69,8 +83,7 @@ function writeCache(script: vm.Script, dir: string, name: string, prefix: string
  * Loads a CommonJS file the way `require` would, but compiled with a V8 code cache: with one, V8 neither
  * parses the file nor compiles the functions the last start of this kind ran. Without one (first start,
  * another node, another build), it compiles as usual and writes the cache for the next start. V8 refuses
- * a cache made by another V8 or for another source; the name also holds the file's size and time, so
- * that a rebuilt file of the same length never meets the cache of the old one.
+ * a cache made by another V8; the name holds the node version and the build (buildId).
  */
 function requireWithCodeCache(file: string, options: CodeCacheOptions): unknown {
   const fd = fs.openSync(file, 'r');
@@ -84,7 +97,7 @@ function requireWithCodeCache(file: string, options: CodeCacheOptions): unknown 
   }
   // One slot per installed file and kind: two checkouts never evict each other's cache.
   const prefixOf = (kind: string) => `${path.basename(file)}-${pathHash(file)}-${kind.replace(/[^a-z0-9-]/gi, '_')}-`;
-  const build = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}.bin`;
+  const build = `${process.version}-${process.arch}-${buildId(source, stat)}.bin`;
   const prefix = prefixOf(options.kind);
   const name = `${prefix}${build}`;
   const dir = options.dir;

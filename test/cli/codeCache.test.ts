@@ -56,6 +56,13 @@ describe('requireWithCodeCache', () => {
     expect((await cachesOnceThere(dir, 2)).map((name) => name.split('-')[2])).toEqual(['resume', 'run']);
   });
 
+  it('names the cache by the build line of a bundle, not by its size and time', async () => {
+    const { file, dir } = scratch();
+    fs.appendFileSync(file, '//# autopack-build=0123456789abcdef\n');
+    requireWithCodeCache(file, { kind: 'log', dir, writeAfterMs: 0 });
+    expect((await cachesOnceThere(dir, 1))[0]).toMatch(/-log-v[\d.]+-\w+-0123456789abcdef\.bin$/);
+  });
+
   it('replaces the cache of an older build of the same file and kind', async () => {
     const { file, dir } = scratch();
     requireWithCodeCache(file, { kind: 'status', dir, writeAfterMs: 0 });

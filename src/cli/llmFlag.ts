@@ -2,9 +2,6 @@ import fs from 'node:fs';
 import { AutopackError } from '../model/errors.js';
 import { kebab } from './flags.js';
 import { LazyOpenAIClient } from '../llm/openai/lazyOpenAIClient.js';
-import { RecordingLLMClient } from '../llm/recordingClient.js';
-import { ReplayLLMClient } from '../llm/replayClient.js';
-import { ScriptedLLMClient, loadScript } from '../llm/scriptedClient.js';
 import type { LLMClient } from '../llm/types.js';
 
 /** The model-related flags of `autopack run`. */
@@ -21,7 +18,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
-function scriptedClient(file: string, alreadyServed: number): LLMClient {
+async function scriptedClient(file: string, alreadyServed: number): Promise<LLMClient> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -34,6 +31,7 @@ function scriptedClient(file: string, alreadyServed: number): LLMClient {
   } catch (error) {
     throw new AutopackError('INPUT_INVALID', `${file}: not valid JSON (${(error as Error).message})`);
   }
+  const { ScriptedLLMClient, loadScript } = await import('../llm/scriptedClient.js');
   // A resumed run has already used the first answers: the script goes on from where the log stopped.
   return new ScriptedLLMClient(loadScript(json, file).slice(alreadyServed));
 }
@@ -56,9 +54,10 @@ function openaiClient(flags: LlmFlags, env: Env): LLMClient {
 
 /**
  * `--llm openai | scripted:FILE | replay:FILE`, wrapped in a recorder with `--record FILE`. Without
- * `--llm`, an OpenAI-compatible server is used when a key or a base URL is configured.
+ * `--llm`, an OpenAI-compatible server is used when a key or a base URL is configured. Each client's
+ * module is loaded only when it is named: a run against a server loads no script, replay or recorder.
  */
-export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env, options: { alreadyServed?: number } = {}): LLMClient {
+export async function llmClientFromFlags(flags: LlmFlags, env: Env = process.env, options: { alreadyServed?: number } = {}): Promise<LLMClient> {
   const configured = set(flags.baseUrl) || set(env['OPENAI_BASE_URL']) || set(env[flags.apiKeyEnv ?? 'OPENAI_API_KEY']);
   const spec = flags.llm ?? (configured ? 'openai' : undefined);
   if (spec === undefined) {
@@ -78,8 +77,10 @@ export function llmClientFromFlags(flags: LlmFlags, env: Env = process.env, opti
   }
   let client: LLMClient;
   if (kind === 'openai' && arg === '') client = openaiClient(flags, env);
-  else if (kind === 'scripted' && arg !== '') client = scriptedClient(arg, options.alreadyServed ?? 0);
-  else if (kind === 'replay' && arg !== '') client = ReplayLLMClient.fromFile(arg);
+  else if (kind === 'scripted' && arg !== '') client = await scriptedClient(arg, options.alreadyServed ?? 0);
+  else if (kind === 'replay' && arg !== '') client = (await import('../llm/replayClient.js')).ReplayLLMClient.fromFile(arg);
   else throw new AutopackError('INPUT_INVALID', `--llm ${JSON.stringify(spec)}: expected openai, scripted:FILE or replay:FILE`);
-  return flags.record === undefined ? client : new RecordingLLMClient(client, flags.record);
+  if (flags.record === undefined) return client;
+  const { RecordingLLMClient } = await import('../llm/recordingClient.js');
+  return new RecordingLLMClient(client, flags.record);
 }

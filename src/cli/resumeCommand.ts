@@ -79,7 +79,7 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const history = connection.llm?.startsWith('scripted:') === true ? await readRun(runId, flags) : undefined;
   const alreadyServed = history === undefined ? 0 : answersUsed(history);
   const executor = new PhaseExecutor({
-    llmClient: llmClientFromFlags(connection, process.env, { alreadyServed }),
+    llmClient: await llmClientFromFlags(connection, process.env, { alreadyServed }),
     repoRoot: checkout,
     dbPath: dbPathFrom(flags),
     durability: flags.durability,

@@ -44,7 +44,7 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
   const repoRoot = repoRootFrom(flags.repo);
   const connection = LlmConnectionFlagsSchema.parse(flags);
   const executor = new PhaseExecutor({
-    llmClient: llmClientFromFlags(connection),
+    llmClient: await llmClientFromFlags(connection),
     repoRoot,
     healthChecks: plan.healthChecks,
     durability: flags.durability,

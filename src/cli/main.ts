@@ -1,0 +1,189 @@
+import './zodConfig.js';
+import { Command, Option } from 'commander';
+import { exitCodeFor, messageFor } from './cliError.js';
+import { processIo } from './io.js';
+
+// Each command loads only what it uses: `autopack status` need not load the model client or the inspector.
+const load = {
+  graph: () => import('./graphCommand.js'),
+  inspect: () => import('./inspectCommand.js'),
+  log: () => import('./logCommand.js'),
+  replay: () => import('./replayCommand.js'),
+  resume: () => import('./resumeCommand.js'),
+  run: () => import('./runCommand.js'),
+  state: () => import('./stateCommand.js'),
+  status: () => import('./statusCommand.js'),
+  undo: () => import('./undoCommand.js'),
+};
+
+const program = new Command('autopack')
+  .description('Run autonomous build phases: an LLM proposes whole-file changes, autopack validates, applies,\nhealth-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+const dbOption = () =>
+  new Option('--db <path|url>', 'event log: a SQLite file (default: <repo>/.autonomous_runs/autopack.db) or a PostgreSQL URL, postgres://user@host/db (env AUTOPACK_DB; see docs/scale-out.md)');
+const repoOption = (what: string) => new Option('--repo <dir>', what).default(undefined, 'the current directory');
+
+program
+  .command('run')
+  .description('run a plan (YAML or JSON: phases and optional health_checks) against a repository')
+  .argument('<plan>', 'plan file, e.g. plan.yaml')
+  .addOption(repoOption('repository the phases change'))
+  .addOption(dbOption())
+  .option('--max-retries <n>', 'retries per phase after the first attempt', '3')
+  .option('--no-health-checks', 'skip the plan\'s health-check commands (the deliverables check still runs)')
+  .option('--continue-on-failure', 'run the remaining phases after a phase fails')
+  .option('--llm <spec>', 'the model: openai (any OpenAI-compatible server; the default when OPENAI_API_KEY or a base URL is set), replay:FILE (answers recorded with --record, offline), scripted:FILE (answers from a JSON list, in order)')
+  .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (env OPENAI_BASE_URL; no key needed)')
+  .option('--model <name>', 'model to ask (env AUTOPACK_MODEL; default gpt-4o-mini)')
+  .option('--api-key-env <name>', 'environment variable holding the API key (default OPENAI_API_KEY)')
+  .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long (default 600); transient failures are retried')
+  .option('--record <file>', 'append every request and answer to FILE (JSONL, no keys) for --llm replay:FILE')
+  .option('--max-prompt-tokens <n>', 'prompt budget: context files are cut to fit (default 200000)')
+  .option('--max-total-tokens <n>', 'stop the run (resumably) before a call that could take its tokens past N')
+  .option('--max-cost-usd <amount>', 'stop the run (resumably) before a call that could take its cost past this; prices per model can be set in the plan')
+  .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower); see docs/durability.md', 'normal')
+  .option('--no-commit', 'in a git repository, do not commit each succeeded phase (see docs/git.md)')
+  .option('--allow-dirty', 'let the run overwrite files with your uncommitted changes (their pre-images are kept under .autonomous_runs/backups/)')
+  .option('--worktree', 'work in a git worktree on a new branch autopack/<run id>, leaving your checkout untouched')
+  .option('--json', 'print the OrchestrationResult as JSON on stdout (progress stays on stderr)')
+  .option('--inspect <ws-url>', "also stream XState inspection events, in @statelyai/inspect's protocol, to this WebSocket (e.g. a Stately inspector)")
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.',
+  )
+  .action(async (plan: string, flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.run()).runCommand(plan, flags, processIo);
+  });
+
+program
+  .command('resume')
+  .description('continue an interrupted or crashed run from its log: nothing logged is done again (no model call, no apply)')
+  .argument('[run]', 'run id (see `autopack runs`)')
+  .option('--last', 'resume the latest run')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--llm <spec>', 'the model, if not the one the run was started with: openai, replay:FILE or scripted:FILE')
+  .option('--base-url <url>', 'OpenAI-compatible server (default: as recorded in the run)')
+  .option('--model <name>', 'model to ask (default: as recorded in the run)')
+  .option('--api-key-env <name>', 'environment variable holding the API key (default: as recorded, else OPENAI_API_KEY)')
+  .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long')
+  .option('--record <file>', 'append every new request and answer to FILE')
+  .option('--max-total-tokens <n>', 'a new token budget for the whole run (what was spent still counts)')
+  .option('--max-cost-usd <amount>', 'a new cost budget for the whole run (what was spent still counts)')
+  .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower)', 'normal')
+  .option('--json', 'print the OrchestrationResult as JSON on stdout')
+  .addHelpText('after', '\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.')
+  .action(async (run: string | undefined, flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.resume()).resumeCommand(run, flags, processIo);
+  });
+
+program
+  .command('runs')
+  .description('list the runs in a log, newest last')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action(async (flags: { repo?: string; db?: string; json?: boolean }) => {
+    process.exitCode = await (await load.status()).statusCommand(undefined, flags, processIo);
+  });
+
+program
+  .command('replay')
+  .description('rebuild a run\'s state from its log by a pure fold, running nothing')
+  .argument('<run>', 'run id')
+  .option('--verify', 're-run the machines over the logged outcomes and check they reproduce every logged transition; exit 1 on a difference')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; verify?: boolean }) => {
+    process.exitCode = await (await load.replay()).replayCommand(run, flags, processIo);
+  });
+
+program
+  .command('state')
+  .description('print the state of every actor after a given event (time travel over the log)')
+  .argument('<run>', 'run id')
+  .option('--at <seq>', 'event number (from `autopack log`); default the last')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; at?: string }) => {
+    process.exitCode = await (await load.state()).stateCommand(run, flags, processIo);
+  });
+
+program
+  .command('inspect')
+  .description('serve the web inspector on 127.0.0.1: runs, machine diagrams with live state, and a timeline to step back through any run')
+  .argument('[run]', 'open this run directly')
+  .option('--port <n>', 'port to listen on (0: any free port)', '4317')
+  .option('--open', 'open it in the default browser')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .action(async (run: string | undefined, flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.inspect()).inspectCommand(run, flags, processIo);
+  });
+
+program
+  .command('graph')
+  .description('print the orchestrator and phase machine diagrams, drawn from the machine definitions')
+  .option('--format <format>', 'mermaid, dot or svg', 'mermaid')
+  .option('--machine <name>', 'orchestrator or phase (svg needs one)')
+  .action(async (flags: Record<string, unknown>) => {
+    process.exitCode = (await load.graph()).graphCommand(flags, processIo);
+  });
+
+program
+  .command('status')
+  .description('list runs, or show one run\'s phases and where each stands')
+  .argument('[run]', 'run id (from `autopack status` or a run\'s output)')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action(async (run: string | undefined, flags: { repo?: string; db?: string; json?: boolean }) => {
+    process.exitCode = await (await load.status()).statusCommand(run, flags, processIo);
+  });
+
+program
+  .command('undo')
+  .description("put the files of a run's commits (or one phase's) back as they were before the run, as one new commit")
+  .argument('<run>', 'run id (from `autopack status`)')
+  .option('--phase <id>', "undo only this phase's commit")
+  .addOption(repoOption('repository the run changed'))
+  .addOption(dbOption())
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText(
+    'after',
+    "\nThe run's commits are read from its log. Your staged and unstaged changes to other files stay as they are. Refused (exit 2) when\nthose files have uncommitted changes, or a later commit not being undone changed them; a second undo says there is nothing to undo.",
+  )
+  .action(async (run: string, flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.undo()).undoCommand(run, flags, processIo);
+  });
+
+program
+  .command('log')
+  .description('print a run\'s event log: one line per transition of every actor')
+  .argument('<run>', 'run id')
+  .addOption(repoOption('repository whose log to read'))
+  .addOption(dbOption())
+  .option('--json', 'print each event as a JSON line, with its full data')
+  .option('-f, --follow', 'keep printing new events as a live run appends them, until it ends')
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; follow?: boolean }) => {
+    process.exitCode = await (await load.log()).logCommand(run, flags, processIo);
+  });
+
+/** Runs the command line `argv` (as process.argv: node, script, arguments), setting process.exitCode. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number' && 'code' in error) {
+      // commander already printed its message (usage errors, --help, --version).
+      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+    } else {
+      process.stderr.write(`autopack: ${messageFor(error)}\n`);
+      process.exitCode = exitCodeFor(error);
+    }
+  }
+}

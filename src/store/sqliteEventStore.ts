@@ -103,8 +103,12 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
         `${dbPath} was written by a newer autopack (log schema ${current}, this one reads up to ${SCHEMA_VERSION}); upgrade autopack`,
       );
     }
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // Only a log behind this version is written to on open: a write here creates the WAL and costs a
+    // resume its fsyncs before it has done anything.
+    if (current < SCHEMA_VERSION) {
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
   }
   db.pragma('busy_timeout = 5000');
 

@@ -5,20 +5,25 @@ import { staleBuildReason } from './buildFreshness.js';
 import { startPostgresCluster, type PostgresCluster } from './postgresCluster.js';
 import { cliPath, projectRoot } from './runCli.js';
 
-/** Runs the build `npm run build` runs, failing with the compiler's output. */
-function build(): Promise<void> {
-  const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+/** Runs one step of the build, failing with its output. */
+function step(args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`the build of dist/ for the tests failed (tsc -p tsconfig.build.json exited ${code}); fix it or run npm run build to see it:\n${output}`));
+      else reject(new Error(`the build of dist/ for the tests failed (${what} exited ${code}); fix it or run npm run build to see it:\n${output}`));
     });
   });
+}
+
+/** The build `npm run build` runs: tsc, then the CLI bundle the `autopack` command starts from. */
+async function build(): Promise<void> {
+  await step([path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 'tsc -p tsconfig.build.json');
+  await step([path.join(projectRoot, 'scripts', 'bundle-cli.mjs')], 'node scripts/bundle-cli.mjs');
 }
 
 declare module 'vitest' {

@@ -65,6 +65,18 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
     store.close();
   });
 
+  it('aggregates every event of a long stream once, in order, and only that stream', () => {
+    const store = create();
+    for (const [stream, count] of [['run-a', 512], ['run-b', 700]] as const) {
+      store.append(stream, Array.from({ length: count }, (_, i) => event(i + 1)), { expectedVersion: 0 });
+    }
+    const seqs = (stream: string): number[] => store.aggregate(stream, (seen: number[], e) => [...seen, e.seq], []);
+    for (const [stream, count] of [['run-a', 512], ['run-b', 700], ['run-c', 0]] as const) {
+      expect(seqs(stream)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    }
+    store.close();
+  });
+
   it('round-trips event data exactly', () => {
     const store = create();
     fc.assert(

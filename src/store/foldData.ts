@@ -21,14 +21,18 @@ export function toFoldEvent(event: StoredRunEvent): FoldEvent {
 /**
  * How the store writes a successful model call's data (JSON.stringify of the recorder's object, keys in
  * this order). JSON.stringify never writes a key twice, so a row that begins so has exactly these facts,
- * and the kilobytes of prompt and answer after them need no parse. Any other row is parsed in full.
+ * and the kilobytes of prompt and answer after them need no parse.
  */
 const SUCCESSFUL_CALL = /^\{"phaseIndex":(\d+),"attempt":(\d+),"outcome":\{"ok":true,/;
 
-/** The data of a row of type `type`, stored as the JSON `text`, as a fold sees it. */
+/** The facts of a successful model call read off the front of its row, or null when the row does not begin so. */
+export function successfulCallFacts(text: string): LlmCallFacts | null {
+  const facts = SUCCESSFUL_CALL.exec(text);
+  return facts === null ? null : { phaseIndex: Number(facts[1]), attempt: Number(facts[2]), outcome: { ok: true } };
+}
+
+/** The data of a row of type `type`, stored as the JSON `text`, as a fold sees it; any row not read off the front is parsed in full. */
 export function parseFoldData(type: string, text: string): FoldEvent['data'] {
   if (!isLlmCall(type)) return JSON.parse(text) as FoldEvent['data'];
-  const facts = SUCCESSFUL_CALL.exec(text);
-  if (facts === null) return llmCallFacts(JSON.parse(text) as EventDataByType[LlmCallType]);
-  return { phaseIndex: Number(facts[1]), attempt: Number(facts[2]), outcome: { ok: true } };
+  return successfulCallFacts(text) ?? llmCallFacts(JSON.parse(text) as EventDataByType[LlmCallType]);
 }

@@ -76,7 +76,7 @@ export function initialRunState(): RunState {
  * A phase before it starts. Built by a constructor, not an object literal: V8 sends every object of a
  * literal whose objects all outlive their first collections straight to the old generation (allocation-
  * site pretenuring), so a replay of many runs would leave each run's phases, and all they point to, to the
- * slow collector: 50 MB more at peak over bench/replay.mjs's 111 runs. A PhaseState in all else.
+ * slow collector: 30 MB more at peak over bench/replay.mjs's 111 runs. A PhaseState in all else.
  */
 class PendingPhase implements PhaseState {
   index: number;

@@ -11,6 +11,7 @@ import {
   type RunState,
   type StoredRunEvent,
 } from '../../src/index.js';
+import { successfulCallFacts, toFoldEvent } from '../../src/store/foldData.js';
 import { finishedExampleRun } from '../support/finishedRun.js';
 
 let events: StoredRunEvent[];
@@ -44,5 +45,11 @@ describe('the run-state fold', () => {
 
   it("folds a real log's rows in the store (store.aggregate) to what the pure step gives over the whole events", () => {
     expect(aggregated).toEqual(events.reduce(evolveRunState, initialRunState()));
+  });
+
+  it("reads the facts of the recorder's successful model calls without parsing their prompt and answer", () => {
+    const calls = events.filter((e) => e.type === 'llm.completed');
+    expect(calls.length).toBeGreaterThan(1);
+    for (const call of calls) expect(successfulCallFacts(JSON.stringify(call.data))).toEqual(toFoldEvent(call).data);
   });
 });

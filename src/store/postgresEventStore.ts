@@ -6,7 +6,7 @@ import type { NewRunEvent, StoredRunEvent } from './events.js';
 import { createPool, describeUrl, inTransaction } from './postgres/pool.js';
 import { toEvent, toLeaseHolder, toStreamInfo, type EventRow, type LeaseRow, type StreamRow } from './postgres/rows.js';
 import { checkSchemaName, ensureSchema } from './postgres/schema.js';
-import { AGGREGATE_PAGE_SIZE, postgresStatements, type PostgresStatements } from './postgres/statements.js';
+import { AGGREGATE_PAGE_SIZE, insertEventsValues, postgresStatements, type PostgresStatements } from './postgres/statements.js';
 
 export interface PostgresEventStoreOptions {
   /**
@@ -73,16 +73,7 @@ function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string)
       if (guard.rowCount !== 1) return null;
       const inserted = await client.query<{ position: number; seq: number }>({
         ...sql.insertEvents,
-        values: [
-          stream,
-          events.map((_, i) => expectedVersion + i + 1),
-          events.map((e) => e.type),
-          events.map((e) => e.actor),
-          events.map((e) => e.source),
-          events.map((e) => e.target),
-          events.map((e) => JSON.stringify(e.data)),
-          events.map((e) => e.at),
-        ],
+        values: insertEventsValues(stream, expectedVersion, events),
       });
       // RETURNING's row order is not promised: match positions to events by seq.
       const positionOf = new Map(inserted.rows.map((r) => [r.seq, r.position]));

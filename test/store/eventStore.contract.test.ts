@@ -7,21 +7,13 @@ import {
   LeaseConflictError,
   VersionConflictError,
   type EventStore,
-  type NewRunEvent,
 } from '../../src/store/index.js';
 import { createTestPostgresStore } from '../support/postgresSchema.js';
+import { event } from '../support/storeEvents.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
 
-const event = (n: number, at = 1_000 + n): Extract<NewRunEvent, { type: 'phase.started' }> => ({
-  type: 'phase.started',
-  actor: 'phase-0',
-  source: null,
-  target: 'prompting',
-  data: { phaseIndex: 0, attempt: 1, phaseId: `p${n}` },
-  at,
-});
 
 const implementations: [string, () => EventStore | Promise<EventStore>][] = [
   ['memory', () => createMemoryEventStore()],

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { postgresStatements } from '../../src/store/postgres/statements.js';
+import { insertEventsValues, postgresStatements } from '../../src/store/postgres/statements.js';
 import {
   createPostgresEventStore,
   LeaseConflictError,
@@ -9,16 +9,9 @@ import {
   type NewRunEvent,
   type StoredRunEvent,
 } from '../../src/store/index.js';
+import { event } from '../support/storeEvents.js';
 import { useTestSchema } from '../support/postgresSchema.js';
 
-const event = (n: number, at = 1_000 + n): Extract<NewRunEvent, { type: 'phase.started' }> => ({
-  type: 'phase.started',
-  actor: 'phase-0',
-  source: null,
-  target: 'prompting',
-  data: { phaseIndex: 0, attempt: 1, phaseId: `p${n}` },
-  at,
-});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const label = (e: StoredRunEvent) => `${e.stream}:${e.seq}`;
@@ -44,16 +37,7 @@ function rawAppender(client: pg.Client, schema: string) {
     async insert(stream: string, expectedVersion: number, events: NewRunEvent[]): Promise<number[]> {
       const result = await client.query<{ position: string }>({
         ...sql.insertEvents,
-        values: [
-          stream,
-          events.map((_, i) => expectedVersion + i + 1),
-          events.map((e) => e.type),
-          events.map((e) => e.actor),
-          events.map((e) => e.source),
-          events.map((e) => e.target),
-          events.map((e) => JSON.stringify(e.data)),
-          events.map((e) => e.at),
-        ],
+        values: insertEventsValues(stream, expectedVersion, events),
       });
       return result.rows.map((r) => Number(r.position));
     },

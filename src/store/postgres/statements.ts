@@ -1,3 +1,4 @@
+import type { NewRunEvent } from '../events.js';
 /**
  * Every statement the PostgreSQL store runs, for one schema, in one place: lease fencing of appends, a runs
  * queue and LISTEN/NOTIFY are to be added here and nowhere else.
@@ -176,3 +177,17 @@ LIMIT $2`,
 }
 
 export type PostgresStatements = ReturnType<typeof postgresStatements>;
+
+/** The parameters of `insertEvents` for events taking the seqs after `expectedVersion`: one array per column. */
+export function insertEventsValues(stream: string, expectedVersion: number, events: readonly NewRunEvent[]): unknown[] {
+  return [
+    stream,
+    events.map((_, i) => expectedVersion + i + 1),
+    events.map((e) => e.type),
+    events.map((e) => e.actor),
+    events.map((e) => e.source),
+    events.map((e) => e.target),
+    events.map((e) => JSON.stringify(e.data)),
+    events.map((e) => e.at),
+  ];
+}

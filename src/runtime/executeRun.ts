@@ -141,6 +141,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
       version,
       clock: params.clock,
       onAppended,
+      failed: () => control.failure !== null,
       ...(history.length === 0 ? {} : { replay: { transitions: plan.transitions, verifyOnly, onCaughtUp: control.caughtUp } }),
     },
     control.fail,

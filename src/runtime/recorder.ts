@@ -25,6 +25,8 @@ export interface RecorderOptions {
   version: number;
   clock: () => number;
   onAppended: (event: StoredRunEvent) => void;
+  /** True once the run has failed (a lost lease, a failed append): what is still batched is dropped, not written. */
+  failed: () => boolean;
   /**
    * When continuing a run: its logged transitions, in order. The machines re-run over the logged effect
    * outcomes must reproduce each of them (nothing is appended for those), after which recording goes on
@@ -124,7 +126,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
   }
 
   async function commitBatch(events: NewRunEvent[], settled: (() => void)[]): Promise<void> {
-    if (events.length > 0 && failure === null) {
+    if (events.length > 0 && failure === null && !options.failed()) {
       try {
         const stored = await options.store.append(options.runId, events, { expectedVersion: version });
         version += events.length;

@@ -8,13 +8,15 @@ export interface LogLocation {
   db?: string | undefined;
 }
 
-/**
- * The log a command works on: `--db` (a SQLite file or a postgres:// URL), else AUTOPACK_DB, else the
- * repository's own `.autonomous_runs/autopack.db`.
- */
-export function dbPathFrom(location: LogLocation, env: NodeJS.ProcessEnv = process.env): string {
+/** The log the user named: `--db` (a SQLite file or a postgres:// URL), else AUTOPACK_DB; else undefined. */
+export function givenDbPath(location: LogLocation, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const given = location.db ?? (env['AUTOPACK_DB'] === '' ? undefined : env['AUTOPACK_DB']);
-  return given !== undefined ? resolveLocation(given, process.cwd()) : path.resolve(location.repo ?? '.', '.autonomous_runs', 'autopack.db');
+  return given === undefined ? undefined : resolveLocation(given, process.cwd());
+}
+
+/** The log a command works on: the one the user named, else the repository's own `.autonomous_runs/autopack.db`. */
+export function dbPathFrom(location: LogLocation, env: NodeJS.ProcessEnv = process.env): string {
+  return givenDbPath(location, env) ?? path.resolve(location.repo ?? '.', '.autonomous_runs', 'autopack.db');
 }
 
 /**
@@ -25,6 +27,7 @@ export async function openLogReadonly(location: LogLocation): Promise<{ store: E
   const where = dbPathFrom(location);
   return { store: await openEventStore(where, { readonly: true }), dbPath: describeLocation(where) };
 }
+
 export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {
   if ((await store.version(runId)) === 0) {
     const known = (await store.listStreams()).slice(-5).map((s) => s.stream);

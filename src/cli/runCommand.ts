@@ -9,7 +9,7 @@ import { driveRun } from './driveRun.js';
 import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { llmClientFromFlags } from './llmFlag.js';
-import { dbPathFrom } from './openLog.js';
+import { givenDbPath } from './openLog.js';
 
 export const RunFlagsSchema = z.object({
   repo: z.string().optional(),
@@ -43,6 +43,7 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
   const plan = loadPlan(planFile);
   const repoRoot = repoRootFrom(flags.repo);
   const connection = LlmConnectionFlagsSchema.parse(flags);
+  const dbPath = givenDbPath(flags);
   const executor = new PhaseExecutor({
     llmClient: await llmClientFromFlags(connection),
     repoRoot,
@@ -51,7 +52,7 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
     commit: flags.commit,
     allowDirty: flags.allowDirty,
     worktree: flags.worktree,
-    ...(flags.db === undefined && !process.env['AUTOPACK_DB'] ? {} : { dbPath: dbPathFrom(flags) }),
+    ...(dbPath === undefined ? {} : { dbPath }),
     ...(flags.maxPromptTokens === undefined ? {} : { maxTokens: flags.maxPromptTokens }),
   });
   const remote = flags.inspect === undefined ? null : connectRemoteInspector(flags.inspect);

@@ -14,6 +14,8 @@ export function exitCodeFor(error: unknown): number {
       case 'UNCOMMITTED_CHANGES':
         return EXIT.badInput;
       case 'ABORTED':
+      // Another process took the run over, or it went unrenewed too long: stopped, resumable.
+      case 'LEASE_LOST':
         return EXIT.interrupted;
       default:
         return EXIT.internal;

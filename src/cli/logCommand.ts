@@ -29,7 +29,7 @@ export async function logCommand(runId: string, flags: LogLocation & { json?: bo
         next = event.seq + 1;
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
-      if (!(await isDriven(store, runId, Date.now()))) {
+      if (!(await isDriven(store, runId))) {
         io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`autopack resume ${runId}\` continues it`);
         return 0;
       }

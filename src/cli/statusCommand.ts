@@ -18,7 +18,7 @@ function spend(state: RunState): string {
  */
 async function shownStatus(state: RunState, store: EventStore): Promise<string> {
   if (state.status !== 'running' || state.runId === null) return state.status;
-  return (await isDriven(store, state.runId, Date.now())) ? 'running' : 'stalled';
+  return (await isDriven(store, state.runId)) ? 'running' : 'stalled';
 }
 
 function runLine(state: RunState, status: string = state.status): string {

@@ -13,15 +13,17 @@ export interface EffectRuntime {
    */
   recorded?: (effect: PhaseEffectName) => Promise<EffectOutcome<unknown>> | undefined;
   /**
-   * Asked right before an effect that writes to the repository runs: false when this process may no
-   * longer write (its lease on the run is gone), and the run is being stopped.
+   * Asked right before an effect that writes to the repository runs, unless `durable` just confirmed the
+   * lease: false when this process may no longer write (its lease on the run is gone), and the run is
+   * being stopped.
    */
   mayWrite?: () => Promise<boolean>;
   /**
    * Settles once the events that led to the effect about to run are in the log (the recorder commits a
    * step's events as one batch); an effect that acts awaits it first. Absent, effects act after one yield.
+   * True when that append was fenced by the run's lease, which it thereby confirmed.
    */
-  durable?: () => Promise<void>;
+  durable?: () => Promise<boolean>;
 }
 
 export interface EffectDefinition<I, O> {
@@ -68,8 +70,9 @@ function toFailure(error: unknown, definition: { failureCode: ErrorCode; retryab
 export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefinition<I, O>) {
   return fromPromise<EffectOutcome<O>, I>(async ({ input, signal }) => {
     // No effect acts before the transition that started it is in the log.
+    let leaseConfirmed = false;
     if (definition.pure === true || runtime.durable === undefined) await Promise.resolve();
-    else await runtime.durable();
+    else leaseConfirmed = await runtime.durable();
     const recorded = runtime.recorded?.(definition.name);
     if (recorded !== undefined) return (await recorded) as EffectOutcome<O>;
     const runSignal = runtime.runSignal;
@@ -77,7 +80,7 @@ export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefin
     const aborted = (): boolean => combined.aborted || runSignal?.aborted === true;
     try {
       if (aborted()) throw new AutopackError('ABORTED', 'the run was cancelled');
-      if (definition.writes === true && runtime.mayWrite !== undefined && !(await runtime.mayWrite())) {
+      if (definition.writes === true && !leaseConfirmed && runtime.mayWrite !== undefined && !(await runtime.mayWrite())) {
         throw new AutopackError('RUN_LOCKED', `${definition.name}: this process no longer holds the run's lease; nothing was written`);
       }
       const value = await definition.run(input, combined);

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'STORE_VERSION_CONFLICT',
   'RUN_NOT_FOUND',
   'RUN_LOCKED',
+  /** This process's lease on the run was taken over or expired: its appends are refused and it stops. */
+  'LEASE_LOST',
   'MACHINE_VERSION_MISMATCH',
   'RESUME_DIVERGED',
   'INTERNAL',

@@ -3,12 +3,12 @@ import { createActor, toPromise, type Actor, type InspectionEvent, type Snapshot
 import { createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
 import { orchestratorMachine, phaseMachine, type InterruptReason, type LoggedLlmAttempt, type PhaseMachineInput } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
-import type { EventStore } from '../store/eventStore.js';
+import type { EventStore, LeaseFence } from '../store/eventStore.js';
 import type { NewRunEvent, RunStartedData, StoredRunEvent } from '../store/events.js';
 import type { RunState } from '../store/runState.js';
 import type { PreparedFile } from '../workspace/index.js';
 import { crashAfterEvent } from './crashPoint.js';
-import { holdLease } from './lease.js';
+import { holdLease, type HoldLeaseOptions } from './lease.js';
 import { createRecorder } from './recorder.js';
 import { replayPlan } from './replayPlan.js';
 import { createReplaySource } from './replaySource.js';
@@ -29,6 +29,8 @@ export interface ExecuteRunParams
   history?: StoredRunEvent[];
   /** Re-run the machines over `history` only, appending nothing, and stop where the log ends. */
   verifyOnly?: boolean;
+  /** The run's lease: its ttl and heartbeat (lease.ts has the defaults). */
+  lease?: HoldLeaseOptions;
   /** Also told every XState inspection event (e.g. a remote Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
   /** The fold of `history`, when the caller has it already; the run takes it over and folds on into it. */
@@ -73,9 +75,11 @@ function orchestratorState(snapshot: SnapshotFrom<typeof orchestratorMachine>): 
 export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
   if (params.verifyOnly === true) return drive(params, null);
   let onLost: (error: AutopackError) => void = () => {};
-  const lease = await holdLease(params.store, params.start.runId, params.clock, (error) => onLost(error));
+  const lease = await holdLease(params.store, params.start.runId, (error) => onLost(error), params.lease ?? {});
   try {
     return await drive(params, {
+      fence: lease.fence,
+      onConfirmed: (sentAt) => lease.noteConfirmed(sentAt),
       mayWrite: () => lease.confirm(),
       onLost: (handler) => {
         onLost = handler;
@@ -87,19 +91,21 @@ export async function executeRun(params: ExecuteRunParams): Promise<RunState> {
 }
 
 interface LeaseHooks {
+  fence: LeaseFence;
+  onConfirmed: (sentAt: number) => void;
   mayWrite: () => Promise<boolean>;
   onLost: (handler: (error: AutopackError) => void) => void;
 }
 
 /** Marks where a process took the run up again; nothing when the run is new or only verified. */
-async function appendResumed(params: ExecuteRunParams, history: readonly StoredRunEvent[]): Promise<StoredRunEvent | undefined> {
+async function appendResumed(params: ExecuteRunParams, history: readonly StoredRunEvent[], fence: LeaseFence | undefined): Promise<StoredRunEvent | undefined> {
   const last = history.at(-1);
   if (last === undefined || params.verifyOnly === true) return undefined;
   const data = { fromSeq: last.seq, pid: process.pid, host: os.hostname(), budget: params.start.options.llm.budget };
   const [resumed] = await params.store.append(
     params.start.runId,
     [{ type: 'run.resumed', actor: 'orchestrator', source: null, target: null, data, at: params.clock() }],
-    { expectedVersion: last.seq },
+    { expectedVersion: last.seq, ...(fence === undefined ? {} : { fence }) },
   );
   return resumed;
 }
@@ -129,7 +135,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     params.onEvent?.(event);
     crashAfterEvent(event.seq);
   };
-  const resumed = await appendResumed(params, history);
+  const resumed = await appendResumed(params, history, lease?.fence);
   if (resumed !== undefined) onAppended(resumed);
   const version = resumed?.seq ?? (await store.version(runId));
 
@@ -141,6 +147,7 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
       version,
       clock: params.clock,
       onAppended,
+      ...(lease === null ? {} : { lease: { fence: lease.fence, onConfirmed: lease.onConfirmed } }),
       failed: () => control.failure !== null,
       ...(history.length === 0 ? {} : { replay: { transitions: plan.transitions, verifyOnly, onCaughtUp: control.caughtUp } }),
     },

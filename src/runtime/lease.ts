@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { AutopackError } from '../model/errors.js';
-import type { EventStore, LeaseHolder } from '../store/eventStore.js';
+import { LeaseLostError, type EventStore, type LeaseFence, type LeaseHolder } from '../store/eventStore.js';
 
-/** A holder that has not renewed its lease for this long is taken to be gone (another host, or a hung process). */
-export const LEASE_STALE_AFTER_MS = 30_000;
+/** A lease not renewed for this long expires, by the store's clock: another process may then take the run. */
+export const LEASE_TTL_MS = 30_000;
 export const LEASE_HEARTBEAT_MS = 2_000;
 
 function processAlive(pid: number): boolean {
@@ -17,50 +18,60 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** On this host a dead pid is stale at once; elsewhere only a silent heartbeat tells. */
-export function isStaleLease(holder: LeaseHolder, now: number): boolean {
-  if (holder.host === os.hostname() && holder.pid !== process.pid && !processAlive(holder.pid)) return true;
-  return now - holder.heartbeatAt > LEASE_STALE_AFTER_MS;
+/** A holder on this host whose process is gone: its run is taken over at once, without waiting for the ttl. */
+export function holderIsDeadHere(holder: LeaseHolder): boolean {
+  return holder.host === os.hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
 }
 
 export interface HeldLease {
-  /** Set when the lease is gone (taken over, or not renewed for too long); the run must stop. */
+  /** What this process's appends present: the store refuses them once another claim took the run. */
+  readonly fence: LeaseFence;
+  /** Set when the lease is gone (taken over, expired, or not renewed for too long); the run must stop. */
   readonly lost: boolean;
   /**
    * Renews the lease now and says whether this process still holds it. Called right before an effect
-   * writes to the repository, so a process that lost its lease between two heartbeats writes nothing.
+   * writes to the repository when no fenced append has just confirmed it.
    */
   confirm(): Promise<boolean>;
+  /** A fenced append sent at `sentAt` (performance.now()) succeeded: it renewed the lease, so the next heartbeat may wait. */
+  noteConfirmed(sentAt: number): void;
   release(): Promise<void>;
 }
 
 export interface HoldLeaseOptions {
+  /** How long the lease lasts without renewal; LEASE_TTL_MS by default. */
+  ttlMs?: number;
+  /** How often it is renewed when nothing else renews it; a fifth of the ttl, at most LEASE_HEARTBEAT_MS, by default. */
   heartbeatMs?: number;
-  staleAfterMs?: number;
 }
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
- * Takes a run's lease for this process and keeps it alive with a heartbeat, so a second process gets a
- * clear error naming this one, and a process that died leaves a lease the next one can take over.
+ * Claims a run's lease for this process (the next epoch) and keeps it alive, so a second process gets a
+ * clear error naming this one, a process that died leaves a lease the next one can take over, and a
+ * process that lost it finds out at its next append, which the store then refuses (fencing).
  *
  * A renewal that fails (the database busy or gone) is tried again at the next beat. The lease is safely
- * this process's while its last renewal is younger than the stale threshold less two beats (nobody may
- * take it over before then); past that, it counts as lost, and `onLost` stops the run.
+ * this process's while its last confirmation was sent less than the ttl less two beats ago (measured on
+ * this process's monotonic clock, as the store's clock may differ); past that it counts as lost, and
+ * `onLost` stops the run.
  */
 export async function holdLease(
   store: EventStore,
   runId: string,
-  clock: () => number,
   onLost: (error: AutopackError) => void,
   options: HoldLeaseOptions = {},
 ): Promise<HeldLease> {
-  const heartbeatMs = options.heartbeatMs ?? LEASE_HEARTBEAT_MS;
-  const safeForMs = (options.staleAfterMs ?? LEASE_STALE_AFTER_MS) - 2 * heartbeatMs;
-  const token = randomUUID();
-  await store.acquireLease(runId, { token, pid: process.pid, host: os.hostname(), since: clock() }, (holder) => isStaleLease(holder, clock()));
-  let renewedAt = clock();
+  const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
+  const heartbeatMs = options.heartbeatMs ?? Math.min(LEASE_HEARTBEAT_MS, ttlMs / 5);
+  if (!(heartbeatMs > 0) || 2 * heartbeatMs >= ttlMs) {
+    throw new AutopackError('INPUT_INVALID', `lease: the heartbeat (${heartbeatMs} ms) must be positive and under half the ttl (${ttlMs} ms)`);
+  }
+  const safeForMs = ttlMs - 2 * heartbeatMs;
+  const holder = await store.acquireLease(runId, { token: randomUUID(), pid: process.pid, host: os.hostname(), ttlMs }, holderIsDeadHere);
+  const fence: LeaseFence = { token: holder.token, epoch: holder.epoch };
+  let confirmedAt = performance.now();
   let lost = false;
   let released = false;
 
@@ -73,9 +84,10 @@ export async function holdLease(
 
   /** true: held and renewed; false: gone; an error: could not tell. */
   async function renew(): Promise<boolean | Error> {
+    const sentAt = performance.now();
     try {
-      const held = await store.renewLease(runId, token, clock());
-      if (held) renewedAt = clock();
+      const held = await store.renewLease(runId, fence);
+      if (held) confirmedAt = Math.max(confirmedAt, sentAt);
       return held;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
@@ -88,14 +100,14 @@ export async function holdLease(
     if (lost || released) return false;
     if (outcome === true) return true;
     if (outcome === false) {
-      lose(new AutopackError('RUN_LOCKED', `run ${runId}: another process took over this run's lease; this one stops`));
+      lose(new LeaseLostError(runId, fence, await store.readLease(runId).catch(() => null)));
       return false;
     }
-    const silentFor = clock() - renewedAt;
+    const silentFor = performance.now() - confirmedAt;
     if (silentFor < safeForMs) return true;
     lose(
       new AutopackError(
-        'RUN_LOCKED',
+        'LEASE_LOST',
         `run ${runId}: the lease could not be renewed for ${Math.round(silentFor / 1000)} s (${describeError(outcome)}), so another process may ` +
           'take the run over; this one stops. Resume it once the event log is reachable again',
       ),
@@ -103,10 +115,11 @@ export async function holdLease(
     return false;
   }
 
-  // A beat that is still waiting on the database is not overtaken by the next one.
+  // A beat that is still waiting on the database is not overtaken by the next one, and a beat right after
+  // a fenced append (which renewed the lease) is skipped.
   let beating = false;
   const timer = setInterval(() => {
-    if (beating) return;
+    if (beating || performance.now() - confirmedAt < heartbeatMs) return;
     beating = true;
     void check().finally(() => {
       beating = false;
@@ -114,26 +127,30 @@ export async function holdLease(
   }, heartbeatMs);
   timer.unref();
   return {
+    fence,
     get lost() {
       return lost;
     },
     confirm: check,
+    noteConfirmed(sentAt) {
+      confirmedAt = Math.max(confirmedAt, sentAt);
+    },
     async release() {
       if (released) return;
       released = true;
       clearInterval(timer);
       if (lost) return;
       try {
-        await store.releaseLease(runId, token);
+        await store.releaseLease(runId, fence);
       } catch {
-        // The log is unreachable: the lease goes stale by itself, and a process on this host sees this one gone.
+        // The log is unreachable: the lease expires by itself, and a process on this host sees this one gone.
       }
     },
   };
 }
 
 /** Whether a live process holds the run's lease: if not, a run the log shows running crashed or was killed. */
-export async function isDriven(store: EventStore, runId: string, now: number): Promise<boolean> {
+export async function isDriven(store: EventStore, runId: string): Promise<boolean> {
   const lease = await store.readLease(runId);
-  return lease !== null && !isStaleLease(lease, now);
+  return lease !== null && !lease.expired && !holderIsDeadHere(lease);
 }

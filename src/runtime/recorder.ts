@@ -3,7 +3,8 @@ import type { EffectOutcome } from '../machines/effectContracts.js';
 import type { OrchestratorContext } from '../machines/orchestrator.js';
 import type { PhaseContext } from '../machines/phase.js';
 import { AutopackError } from '../model/errors.js';
-import type { EventStore } from '../store/eventStore.js';
+import { performance } from 'node:perf_hooks';
+import type { EventStore, LeaseFence } from '../store/eventStore.js';
 import type { NewRunEvent, RunStartedData, StoredRunEvent } from '../store/events.js';
 import { EFFECT_EVENT_TYPES, isEffectName } from './effectEvents.js';
 
@@ -25,6 +26,11 @@ export interface RecorderOptions {
   version: number;
   clock: () => number;
   onAppended: (event: StoredRunEvent) => void;
+  /**
+   * The run's lease: every append presents it (the store refuses the append once another process claimed
+   * the run), and `onConfirmed` hears of each append it renewed, with the time it was sent.
+   */
+  lease?: { fence: LeaseFence; onConfirmed: (sentAt: number) => void };
   /** True once the run has failed (a lost lease, a failed append): what is still batched is dropped, not written. */
   failed: () => boolean;
   /**
@@ -44,9 +50,10 @@ export interface Recorder {
   note: (event: NewRunEvent) => void;
   /**
    * Settles once every event recorded so far, and any recorded in the current synchronous machine step,
-   * is committed to the log: an effect awaits it before it acts.
+   * is committed to the log: an effect awaits it before it acts. True when that commit was a fenced
+   * append, which confirmed the run's lease after the effect began waiting.
    */
-  durable: () => Promise<void>;
+  durable: () => Promise<boolean>;
   /** Commits what is waiting now (before the run ends or stops); settles once it is in the log. */
   flush: () => Promise<void>;
 }
@@ -116,7 +123,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
 
   /** Recorded, not yet committed: written as one transaction by the next flush. */
   let batch: NewRunEvent[] = [];
-  let waiters: (() => void)[] = [];
+  let waiters: ((confirmed: boolean) => void)[] = [];
   let scheduled = false;
   /** Appends run one after another, in order: each flush chains on the one before. */
   let landed: Promise<void> = Promise.resolve();
@@ -125,11 +132,21 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     if (failure === null) batch.push(logEvent);
   }
 
-  async function commitBatch(events: NewRunEvent[], settled: (() => void)[]): Promise<void> {
+  async function commitBatch(events: NewRunEvent[], settled: ((confirmed: boolean) => void)[]): Promise<void> {
+    let confirmed = false;
     if (events.length > 0 && failure === null && !options.failed()) {
+      const lease = options.lease;
+      const sentAt = performance.now();
       try {
-        const stored = await options.store.append(options.runId, events, { expectedVersion: version });
+        const stored = await options.store.append(options.runId, events, {
+          expectedVersion: version,
+          ...(lease === undefined ? {} : { fence: lease.fence }),
+        });
         version += events.length;
+        if (lease !== undefined) {
+          confirmed = true;
+          lease.onConfirmed(sentAt);
+        }
         for (const event of stored) options.onAppended(event);
       } catch (error) {
         failure ??= error;
@@ -137,7 +154,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
       }
     }
     // After a failed append the run is stopping (its signal aborted): the effects waiting see that.
-    for (const settle of settled) settle();
+    for (const settle of settled) settle(confirmed);
   }
 
   function flush(): Promise<void> {
@@ -151,7 +168,7 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
   }
 
   /** A microtask runs after the synchronous step that recorded the events: the whole step goes in one batch. */
-  function durable(): Promise<void> {
+  function durable(): Promise<boolean> {
     return new Promise((settle) => {
       waiters.push(settle);
       if (scheduled) return;

@@ -46,7 +46,7 @@ export async function undoRun(store: EventStore, runId: string, dbPath: string, 
   if (options.phaseId !== undefined && !phaseIds.includes(options.phaseId)) {
     throw new AutopackError('INPUT_INVALID', `--phase ${options.phaseId}: run ${runId} has no such phase; its phases are ${phaseIds.join(', ')}`);
   }
-  if (await isDriven(store, runId, clock())) {
+  if (await isDriven(store, runId)) {
     throw new AutopackError('RUN_LOCKED', `run ${runId} is still being driven by a live process; undo it once it has ended`);
   }
   const worktree = start.options.git?.worktree ?? null;

@@ -1,6 +1,7 @@
-export type { EventStore, AppendOptions, LeaseHolder, StreamInfo } from './eventStore.js';
-export { LeaseConflictError, VersionConflictError } from './eventStore.js';
+export type { EventStore, AppendOptions, LeaseClaim, LeaseFence, LeaseHolder, StreamInfo, TakeOver } from './eventStore.js';
+export { LeaseConflictError, LeaseLostError, VersionConflictError } from './eventStore.js';
 export { createMemoryEventStore } from './memoryEventStore.js';
+export type { MemoryEventStoreOptions } from './memoryEventStore.js';
 export { createSqliteEventStore } from './sqliteEventStore.js';
 export type { Durability, SqliteEventStoreOptions } from './sqliteEventStore.js';
 export { createPostgresEventStore } from './postgresEventStore.js';

@@ -1,19 +1,36 @@
-import type { AppendOptions, EventStore, LeaseHolder, StreamInfo } from './eventStore.js';
-import { LeaseConflictError, VersionConflictError } from './eventStore.js';
+import type { AppendOptions, EventStore, LeaseFence, StreamInfo } from './eventStore.js';
+import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
 import { toFoldEvent } from './foldData.js';
+import { claimOver, currentHolder, fenceHolds, toHolder, type LeaseRecord } from './leaseRules.js';
+
+export interface MemoryEventStoreOptions {
+  /** The store's clock, which alone decides when a lease expires; Date.now by default. */
+  clock?: () => number;
+}
 
 /** The reference implementation of the EventStore contract; the SQLite store must behave the same. */
-export function createMemoryEventStore(): EventStore {
+export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
+  const clock = options.clock ?? Date.now;
   const all: StoredRunEvent[] = [];
   const streams = new Map<string, { events: StoredRunEvent[]; info: StreamInfo }>();
-  const leases = new Map<string, LeaseHolder>();
+  const leases = new Map<string, LeaseRecord>();
 
   const version = (stream: string): number => streams.get(stream)?.info.version ?? 0;
 
+  /** Renews the lease when the fence holds it; throws LeaseLostError otherwise. */
+  function checkFence(stream: string, fence: LeaseFence): void {
+    const record = leases.get(stream) ?? null;
+    const now = clock();
+    if (!fenceHolds(record, fence, now) || record === null) throw new LeaseLostError(stream, fence, currentHolder(record, now));
+    record.heartbeatAt = now;
+    record.expiresAt = now + record.ttlMs;
+  }
+
   return {
-    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions): Promise<StoredRunEvent[]> {
+    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion, fence }: AppendOptions): Promise<StoredRunEvent[]> {
       const actual = version(stream);
+      if (fence !== undefined) checkFence(stream, fence);
       if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
       if (events.length === 0) return [];
       let entry = streams.get(stream);
@@ -56,25 +73,27 @@ export function createMemoryEventStore(): EventStore {
     async listStreams() {
       return [...streams.values()].map((s) => ({ ...s.info }));
     },
-    async acquireLease(stream, holder, isStale) {
-      const current = leases.get(stream);
-      if (current !== undefined && current.token !== holder.token && !isStale({ ...current })) {
-        throw new LeaseConflictError(stream, { ...current });
+    async acquireLease(stream, claim, takeOver) {
+      const now = clock();
+      const record = claimOver(stream, leases.get(stream) ?? null, claim, now, takeOver);
+      leases.set(stream, record);
+      return toHolder(record, now);
+    },
+    async renewLease(stream, fence) {
+      try {
+        checkFence(stream, fence);
+        return true;
+      } catch (error) {
+        if (error instanceof LeaseLostError) return false;
+        throw error;
       }
-      leases.set(stream, { ...holder, heartbeatAt: holder.since });
     },
-    async renewLease(stream, token, now) {
-      const current = leases.get(stream);
-      if (current?.token !== token) return false;
-      current.heartbeatAt = now;
-      return true;
-    },
-    async releaseLease(stream, token) {
-      if (leases.get(stream)?.token === token) leases.delete(stream);
+    async releaseLease(stream, fence) {
+      const record = leases.get(stream);
+      if (record !== undefined && record.token === fence.token && record.epoch === fence.epoch) record.released = true;
     },
     async readLease(stream) {
-      const current = leases.get(stream);
-      return current === undefined ? null : { ...current };
+      return currentHolder(leases.get(stream) ?? null, clock());
     },
     async close() {},
   };

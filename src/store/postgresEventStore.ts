@@ -1,10 +1,11 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { AutopackError } from '../model/errors.js';
-import type { AppendOptions, EventStore, LeaseHolder } from './eventStore.js';
-import { LeaseConflictError, VersionConflictError } from './eventStore.js';
+import type { AppendOptions, EventStore, LeaseClaim, LeaseFence, LeaseHolder, TakeOver } from './eventStore.js';
+import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
+import { claimOver, currentHolder, fenceHolds, toHolder } from './leaseRules.js';
 import { createPool, describeUrl, inTransaction } from './postgres/pool.js';
-import { toEvent, toLeaseHolder, toStreamInfo, type EventRow, type LeaseRow, type StreamRow } from './postgres/rows.js';
+import { toEvent, toLeaseRecord, toStreamInfo, type EventRow, type LeaseRow, type StreamRow } from './postgres/rows.js';
 import { checkSchemaName, ensureSchema } from './postgres/schema.js';
 import { AGGREGATE_PAGE_SIZE, insertEventsValues, postgresStatements, type PostgresStatements } from './postgres/statements.js';
 
@@ -20,9 +21,6 @@ export interface PostgresEventStoreOptions {
 
 const DEFAULT_SCHEMA = 'autopack';
 const DEFAULT_MAX_CONNECTIONS = 10;
-/** Taking a lease retries when the row appears or vanishes between its two statements; more is a churn to report. */
-const LEASE_ATTEMPTS = 3;
-
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && 'code' in error && (error as { code: unknown }).code === '23505';
 }
@@ -61,16 +59,45 @@ function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string)
   const version = async (stream: string): Promise<number> =>
     (await pool.query<{ version: number }>({ ...sql.version, values: [stream] })).rows[0]?.version ?? 0;
 
-  /** The stored events, or null when the streams row was not at the expected version (nothing written). */
-  const appendTx = (stream: string, events: readonly [NewRunEvent, ...NewRunEvent[]], expectedVersion: number) =>
-    inTransaction(pool, async (client): Promise<StoredRunEvent[] | null> => {
-      const last = events[events.length - 1] ?? events[0];
-      const newVersion = expectedVersion + events.length;
-      const guard =
-        expectedVersion === 0
-          ? await client.query({ ...sql.insertStream, values: [stream, newVersion, events[0].at, last.at] })
-          : await client.query({ ...sql.advanceStream, values: [stream, newVersion, expectedVersion, last.at] });
-      if (guard.rowCount !== 1) return null;
+  const renewLease = async (stream: string, fence: LeaseFence): Promise<boolean> =>
+    (await pool.query({ ...sql.renewLease, values: [stream, fence.token, fence.epoch] })).rowCount === 1;
+
+  async function readLease(stream: string): Promise<LeaseHolder | null> {
+    const row = (await pool.query<LeaseRow>({ ...sql.readLease, values: [stream] })).rows[0];
+    return row === undefined ? null : currentHolder(toLeaseRecord(row), row.now);
+  }
+
+  /** Inside the append's transaction, once its guard updated nothing: the error that says why. */
+  async function guardFailure(client: PoolClient, stream: string, expectedVersion: number, fence: LeaseFence | undefined): Promise<Error> {
+    const row = (await client.query<LeaseRow & { version: number }>({ ...sql.streamGuard, values: [stream] })).rows[0];
+    if (fence !== undefined) {
+      const record = row === undefined ? null : toLeaseRecord(row);
+      const now = row?.now ?? Date.now();
+      if (!fenceHolds(record, fence, now)) return new LeaseLostError(stream, fence, currentHolder(record, now));
+    }
+    return new VersionConflictError(stream, expectedVersion, row?.version ?? 0);
+  }
+
+  /**
+   * The streams row is the guard, and the transaction's first write (statements.ts, insertStream, says why).
+   * Fenced: one UPDATE checks version and lease and renews the lease. Unfenced: a new stream's row is
+   * inserted, or a claimed one's (version 0) moved on.
+   */
+  async function guard(client: PoolClient, stream: string, events: readonly [NewRunEvent, ...NewRunEvent[]], expectedVersion: number, fence: LeaseFence | undefined) {
+    const first = events[0];
+    const last = events[events.length - 1] ?? first;
+    const newVersion = expectedVersion + events.length;
+    if (fence !== undefined) {
+      const values = [stream, newVersion, expectedVersion, last.at, first.at, fence.token, fence.epoch];
+      return (await client.query({ ...sql.advanceStreamFenced, values })).rowCount === 1;
+    }
+    if (expectedVersion === 0 && (await client.query({ ...sql.insertStream, values: [stream, newVersion, first.at, last.at] })).rowCount === 1) return true;
+    return (await client.query({ ...sql.advanceStream, values: [stream, newVersion, expectedVersion, last.at, first.at] })).rowCount === 1;
+  }
+
+  const appendTx = (stream: string, events: readonly [NewRunEvent, ...NewRunEvent[]], expectedVersion: number, fence: LeaseFence | undefined) =>
+    inTransaction(pool, async (client): Promise<StoredRunEvent[]> => {
+      if (!(await guard(client, stream, events, expectedVersion, fence))) throw await guardFailure(client, stream, expectedVersion, fence);
       const inserted = await client.query<{ position: number; seq: number }>({
         ...sql.insertEvents,
         values: insertEventsValues(stream, expectedVersion, events),
@@ -85,37 +112,35 @@ function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string)
       });
     });
 
-  const leaseTx = (stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean) =>
-    inTransaction(pool, async (client): Promise<boolean> => {
-      const values = [stream, holder.token, holder.pid, holder.host, holder.since];
-      if ((await client.query({ ...sql.insertLease, values })).rowCount === 1) return true;
+  /** A new run's row is made holding the lease; an existing one's holder is judged under its row lock. */
+  const leaseTx = (stream: string, claim: LeaseClaim, takeOver: TakeOver | undefined) =>
+    inTransaction(pool, async (client): Promise<LeaseHolder> => {
+      const created = (await client.query<LeaseRow>({ ...sql.claimNew, values: [stream, claim.token, claim.pid, claim.host, claim.ttlMs] })).rows[0];
+      const createdRecord = created === undefined ? null : toLeaseRecord(created);
+      if (created !== undefined && createdRecord !== null) return toHolder(createdRecord, created.now);
       const row = (await client.query<LeaseRow>({ ...sql.lockLease, values: [stream] })).rows[0];
-      // Released between the two statements: start again.
-      if (row === undefined) return false;
-      const current = toLeaseHolder(row);
-      if (current.token !== holder.token && !isStale(current)) throw new LeaseConflictError(stream, current);
-      await client.query({ ...sql.replaceLease, values });
-      return true;
+      if (row === undefined) throw new AutopackError('INTERNAL', `run ${stream}: its streams row vanished while it was being claimed`);
+      const record = claimOver(stream, toLeaseRecord(row), claim, row.now, takeOver);
+      await client.query({ ...sql.claimOver, values: [stream, record.token, record.epoch, record.pid, record.host, record.ttlMs, record.since] });
+      return toHolder(record, row.now);
     });
 
   return {
-    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions) {
+    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion, fence }: AppendOptions) {
       const [first, ...rest] = events;
       if (first === undefined) {
+        if (fence !== undefined && !(await renewLease(stream, fence))) throw new LeaseLostError(stream, fence, await readLease(stream));
         const actual = await version(stream);
         if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
         return [];
       }
-      let stored: StoredRunEvent[] | null;
       try {
-        stored = await appendTx(stream, [first, ...rest], expectedVersion);
+        return await appendTx(stream, [first, ...rest], expectedVersion, fence);
       } catch (error) {
         // The streams row guards every append, so (stream, seq) cannot clash; should it, it is still a conflict.
         if (isUniqueViolation(error)) throw new VersionConflictError(stream, expectedVersion, await version(stream));
         throw error;
       }
-      if (stored === null) throw new VersionConflictError(stream, expectedVersion, await version(stream));
-      return stored;
     },
     async read(stream, options = {}) {
       const { rows } = await pool.query<EventRow>({ ...sql.readStream, values: [stream, options.from ?? 1, options.limit ?? null] });
@@ -162,27 +187,12 @@ function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string)
     async listStreams() {
       return (await pool.query<StreamRow>(sql.listStreams)).rows.map(toStreamInfo);
     },
-    async acquireLease(stream, holder, isStale) {
-      for (let attempt = 1; attempt <= LEASE_ATTEMPTS; attempt++) {
-        if (await leaseTx(stream, holder, isStale)) return;
-      }
-      throw new AutopackError(
-        'RUN_LOCKED',
-        `run ${stream}: its lease was taken and released ${LEASE_ATTEMPTS} times while this process tried to take it; ` +
-          'another process is starting and stopping this run, stop it before resuming',
-        { retryable: true },
-      );
+    acquireLease: leaseTx,
+    renewLease,
+    async releaseLease(stream, fence) {
+      await pool.query({ ...sql.releaseLease, values: [stream, fence.token, fence.epoch] });
     },
-    async renewLease(stream, token, now) {
-      return (await pool.query({ ...sql.renewLease, values: [stream, token, now] })).rowCount === 1;
-    },
-    async releaseLease(stream, token) {
-      await pool.query({ ...sql.releaseLease, values: [stream, token] });
-    },
-    async readLease(stream) {
-      const row = (await pool.query<LeaseRow>({ ...sql.readLease, values: [stream] })).rows[0];
-      return row === undefined ? null : toLeaseHolder(row);
-    },
+    readLease,
     async close() {
       if (closed) return;
       closed = true;

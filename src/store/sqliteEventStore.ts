@@ -2,13 +2,19 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
-import type { AppendOptions, EventStore, LeaseHolder, StreamInfo } from './eventStore.js';
-import { LeaseConflictError, VersionConflictError } from './eventStore.js';
+import type { AppendOptions, EventStore, LeaseClaim, LeaseFence, LeaseHolder, StreamInfo, TakeOver } from './eventStore.js';
+import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import { parseFoldData } from './foldData.js';
 import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
+import { claimOver, currentHolder, fenceHolds, toHolder, type LeaseRecord } from './leaseRules.js';
 
-/** 2 added the leases table; a version-1 log is upgraded in place (CREATE TABLE IF NOT EXISTS). */
-const SCHEMA_VERSION = 2;
+/**
+ * 2 added the leases table; 3 its epoch, ttl, expiry and released mark (lease fencing). Older logs are
+ * upgraded in place: CREATE TABLE IF NOT EXISTS, then the columns a version-2 leases table lacks.
+ */
+const SCHEMA_VERSION = 3;
+/** The ttl a version-2 lease row is given on upgrade: what every lease had then. */
+const V2_LEASE_TTL_MS = 30_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS streams (
@@ -35,9 +41,54 @@ CREATE TABLE IF NOT EXISTS leases (
   pid           INTEGER NOT NULL,
   host          TEXT NOT NULL,
   since         INTEGER NOT NULL,
-  heartbeat_at  INTEGER NOT NULL
+  heartbeat_at  INTEGER NOT NULL,
+  epoch         INTEGER NOT NULL DEFAULT 0,
+  ttl_ms        INTEGER NOT NULL DEFAULT ${V2_LEASE_TTL_MS},
+  expires_at    INTEGER NOT NULL DEFAULT 0,
+  released      INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 `;
+
+const LEASE_COLUMNS_ADDED_IN_3 = ['epoch', 'ttl_ms', 'expires_at', 'released'];
+
+/** A version-2 leases table gains the fencing columns; its live leases keep the 30 s they had. */
+function upgradeLeases(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(leases)').all() as { name: string }[]).map((c) => c.name));
+  if (columns.has('epoch')) return;
+  for (const column of LEASE_COLUMNS_ADDED_IN_3) {
+    const type = column === 'ttl_ms' ? `INTEGER NOT NULL DEFAULT ${V2_LEASE_TTL_MS}` : 'INTEGER NOT NULL DEFAULT 0';
+    db.exec(`ALTER TABLE leases ADD COLUMN ${column} ${type}`);
+  }
+  db.exec(`UPDATE leases SET epoch = 1, expires_at = heartbeat_at + ${V2_LEASE_TTL_MS}`);
+}
+
+interface LeaseRow {
+  token: string;
+  pid: number;
+  host: string;
+  since: number;
+  heartbeat_at: number;
+  /** Absent in a version-2 log opened read-only (not upgraded). */
+  epoch?: number;
+  ttl_ms?: number;
+  expires_at?: number;
+  released?: number;
+}
+
+function toLeaseRecord(row: LeaseRow): LeaseRecord {
+  const ttlMs = row.ttl_ms ?? V2_LEASE_TTL_MS;
+  return {
+    token: row.token,
+    epoch: row.epoch ?? 1,
+    pid: row.pid,
+    host: row.host,
+    ttlMs,
+    since: row.since,
+    heartbeatAt: row.heartbeat_at,
+    expiresAt: row.expires_at ?? row.heartbeat_at + ttlMs,
+    released: row.released === 1,
+  };
+}
 
 export type Durability = 'normal' | 'full';
 
@@ -45,6 +96,8 @@ export interface SqliteEventStoreOptions {
   /** `normal` survives a process crash; `full` also survives power loss, at the cost of an fsync per commit. */
   durability?: Durability;
   readonly?: boolean;
+  /** The store's clock, which alone decides when a lease expires; Date.now by default. */
+  clock?: () => number;
 }
 
 /** A row's columns, as an array (.raw()): better-sqlite3's object rows, keys and all, cost 1.5 s more per million rows. */
@@ -106,8 +159,11 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
     // Only a log behind this version is written to on open: a write here creates the WAL and costs a
     // resume its fsyncs before it has done anything.
     if (current < SCHEMA_VERSION) {
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        upgradeLeases(db);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
     }
   }
   db.pragma('busy_timeout = 5000');
@@ -134,39 +190,55 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
 
   const version = (stream: string): number => selectVersion.get(stream)?.version ?? 0;
 
+  const clock = options.clock ?? Date.now;
   // A read-only handle on a version-1 log has no leases table: it cannot hold a lease, and sees none.
   const hasLeases = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'leases'").get() as { n: number }).n > 0;
-  const selectLease = hasLeases
-    ? db.prepare<[string], { token: string; pid: number; host: string; since: number; heartbeat_at: number }>('SELECT * FROM leases WHERE stream = ?')
-    : null;
-  const readLease = (stream: string): LeaseHolder | null => {
+  const selectLease = hasLeases ? db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE stream = ?') : null;
+  const leaseRecord = (stream: string): LeaseRecord | null => {
     const row = selectLease?.get(stream);
-    return row === undefined ? null : { token: row.token, pid: row.pid, host: row.host, since: row.since, heartbeatAt: row.heartbeat_at };
+    return row === undefined ? null : toLeaseRecord(row);
   };
-  const upsertLease = hasLeases
-    ? db.prepare('INSERT OR REPLACE INTO leases (stream, token, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
-    : null;
-  // Prepared once: a run confirms its lease before every effect that writes.
-  const renewLeaseRow = hasLeases ? db.prepare('UPDATE leases SET heartbeat_at = ? WHERE stream = ? AND token = ?') : null;
-  const deleteLease = hasLeases ? db.prepare('DELETE FROM leases WHERE stream = ? AND token = ?') : null;
   const noLeases = (): never => {
     throw new AutopackError('INPUT_INVALID', `${dbPath} is opened read-only: it cannot hold a run's lease`);
   };
-  const leaseTx = db.transaction((stream: string, holder: Omit<LeaseHolder, 'heartbeatAt'>, isStale: (current: LeaseHolder) => boolean) => {
-    const current = readLease(stream);
-    if (current !== null && current.token !== holder.token && !isStale(current)) throw new LeaseConflictError(stream, current);
-    (upsertLease ?? noLeases()).run(
-      stream,
-      holder.token,
-      holder.pid,
-      holder.host,
-      holder.since,
-      holder.since,
-    );
+  const writeLease = hasLeases
+    ? db.prepare(
+        `INSERT OR REPLACE INTO leases (stream, token, epoch, pid, host, ttl_ms, since, heartbeat_at, expires_at, released)
+         VALUES (@stream, @token, @epoch, @pid, @host, @ttlMs, @since, @heartbeatAt, @expiresAt, 0)`,
+      )
+    : null;
+  // Prepared once: every fenced append renews the lease with it.
+  const renewLeaseRow = hasLeases
+    ? db.prepare('UPDATE leases SET heartbeat_at = ?, expires_at = ? + ttl_ms WHERE stream = ? AND token = ? AND epoch = ?')
+    : null;
+  const releaseLeaseRow = hasLeases ? db.prepare('UPDATE leases SET released = 1 WHERE stream = ? AND token = ? AND epoch = ?') : null;
+
+  /** Inside a transaction: renews the lease when the fence holds it, else throws LeaseLostError. */
+  const checkFence = (stream: string, fence: LeaseFence): void => {
+    const record = leaseRecord(stream);
+    const now = clock();
+    if (!fenceHolds(record, fence, now)) throw new LeaseLostError(stream, fence, currentHolder(record, now));
+    (renewLeaseRow ?? noLeases()).run(now, now, stream, fence.token, fence.epoch);
+  };
+  const leaseTx = db.transaction((stream: string, claim: LeaseClaim, takeOver: TakeOver | undefined): LeaseHolder => {
+    const now = clock();
+    const record = claimOver(stream, leaseRecord(stream), claim, now, takeOver);
+    (writeLease ?? noLeases()).run({ stream, ...record });
+    return toHolder(record, now);
+  });
+  const renewTx = db.transaction((stream: string, fence: LeaseFence): boolean => {
+    try {
+      checkFence(stream, fence);
+      return true;
+    } catch (error) {
+      if (error instanceof LeaseLostError) return false;
+      throw error;
+    }
   });
 
   // IMMEDIATE takes the write lock before reading the version, so two writers cannot both pass the check.
-  const appendTx = db.transaction((stream: string, events: readonly NewRunEvent[], expectedVersion: number) => {
+  const appendTx = db.transaction((stream: string, events: readonly NewRunEvent[], expectedVersion: number, fence: LeaseFence | undefined) => {
+    if (fence !== undefined) checkFence(stream, fence);
     const actual = version(stream);
     if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
     const stored: StoredRunEvent[] = [];
@@ -193,9 +265,9 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
   });
 
   return {
-    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion }: AppendOptions) {
+    async append(stream: string, events: readonly NewRunEvent[], { expectedVersion, fence }: AppendOptions) {
       try {
-        return appendTx.immediate(stream, events, expectedVersion);
+        return appendTx.immediate(stream, events, expectedVersion, fence);
       } catch (error) {
         if (isUniqueViolation(error)) throw new VersionConflictError(stream, expectedVersion, version(stream));
         throw error;
@@ -232,16 +304,16 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
         updatedAt: r.updated_at,
       }));
     },
-    async acquireLease(stream, holder, isStale) {
-      leaseTx.immediate(stream, holder, isStale);
+    async acquireLease(stream, claim, takeOver) {
+      return leaseTx.immediate(stream, claim, takeOver);
     },
-    async renewLease(stream, token, now) {
-      return (renewLeaseRow ?? noLeases()).run(now, stream, token).changes === 1;
+    async renewLease(stream, fence) {
+      return renewTx.immediate(stream, fence);
     },
-    async releaseLease(stream, token) {
-      (deleteLease ?? noLeases()).run(stream, token);
+    async releaseLease(stream, fence) {
+      (releaseLeaseRow ?? noLeases()).run(stream, fence.token, fence.epoch);
     },
-    readLease: async (stream) => readLease(stream),
+    readLease: async (stream) => currentHolder(leaseRecord(stream), clock()),
     async close() {
       if (db.open) db.close();
     },

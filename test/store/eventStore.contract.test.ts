@@ -5,6 +5,7 @@ import {
   createMemoryEventStore,
   createSqliteEventStore,
   LeaseConflictError,
+  LeaseLostError,
   VersionConflictError,
   type EventStore,
 } from '../../src/store/index.js';
@@ -86,31 +87,92 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
     await store.close();
   });
 
-  it('grants a run lease to one holder at a time, lets a stale one be taken over, and renews only for its holder', async () => {
+  it('grants a run lease to one holder at a time, lets a gone one be taken over, and renews only for its holder', async () => {
     const store = await create();
-    const holder = { token: 'a', pid: 101, host: 'h1', since: 1_000 };
-    await store.acquireLease('run-1', holder, () => false);
-    expect(await store.readLease('run-1')).toEqual({ ...holder, heartbeatAt: 1_000 });
-    await expect(store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).rejects.toThrow(LeaseConflictError);
-    await expect(store.acquireLease('run-1', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false)).rejects.toThrow(
-      /run run-1 is being driven by process 101 on h1 since/,
-    );
+    const claim = (token: string, pid: number, ttlMs = 60_000) => ({ token, pid, host: `h${pid}`, ttlMs });
+    const before = Date.now();
+    const a = await store.acquireLease('run-1', claim('a', 101));
+    expect(a).toMatchObject({ token: 'a', epoch: 1, pid: 101, host: 'h101', ttlMs: 60_000, expired: false });
+    expect(a.heartbeatAt).toBe(a.since);
+    expect(a.expiresAt).toBe(a.since + 60_000);
+    // The store's clock: for PostgreSQL the server's, here on the same machine.
+    expect(Math.abs(a.since - before)).toBeLessThan(5_000);
+    expect(await store.readLease('run-1')).toEqual(a);
+    await expect(store.acquireLease('run-1', claim('b', 202), () => false)).rejects.toThrow(LeaseConflictError);
+    await expect(store.acquireLease('run-1', claim('b', 202))).rejects.toThrow(/run run-1 is being driven by process 101 on h101 since/);
     // Leases are per run.
-    await store.acquireLease('run-2', { token: 'b', pid: 202, host: 'h2', since: 2_000 }, () => false);
+    expect((await store.acquireLease('run-2', claim('b', 202))).epoch).toBe(1);
 
-    expect(await store.renewLease('run-1', 'a', 1_500)).toBe(true);
-    expect((await store.readLease('run-1'))?.heartbeatAt).toBe(1_500);
+    expect(await store.renewLease('run-1', { token: 'a', epoch: 1 })).toBe(true);
+    expect(await store.renewLease('run-1', { token: 'a', epoch: 2 })).toBe(false);
     let judged: unknown = null;
-    await store.acquireLease('run-1', { token: 'c', pid: 303, host: 'h3', since: 3_000 }, (current) => {
+    const c = await store.acquireLease('run-1', claim('c', 303), (current) => {
       judged = current;
       return true;
     });
-    expect(judged).toMatchObject({ token: 'a', heartbeatAt: 1_500 });
-    expect(await store.renewLease('run-1', 'a', 3_100)).toBe(false);
-    await store.releaseLease('run-1', 'a');
+    expect(judged).toMatchObject({ token: 'a', epoch: 1, expired: false });
+    expect(c).toMatchObject({ token: 'c', epoch: 2 });
+    expect(await store.renewLease('run-1', { token: 'a', epoch: 1 })).toBe(false);
+    await store.releaseLease('run-1', { token: 'a', epoch: 1 });
     expect((await store.readLease('run-1'))?.token).toBe('c');
-    await store.releaseLease('run-1', 'c');
+    await store.releaseLease('run-1', { token: 'c', epoch: 2 });
     expect(await store.readLease('run-1')).toBeNull();
+    // The epoch outlives a release: the next claim's is still one more.
+    expect((await store.acquireLease('run-1', claim('d', 404))).epoch).toBe(3);
+    await store.close();
+  });
+
+  it('fences appends: a lease taken over, released or expired refuses them in the same transaction, and writes nothing', async () => {
+    const store = await create();
+    const claim = (token: string, ttlMs = 60_000) => ({ token, pid: 1, host: 'h', ttlMs });
+    const first = await store.acquireLease('run-f', claim('first'));
+    const fenceA = { token: first.token, epoch: first.epoch };
+    await store.append('run-f', [event(1)], { expectedVersion: 0, fence: fenceA });
+    const renewedBy = (await store.readLease('run-f'))?.heartbeatAt ?? 0;
+    expect(renewedBy).toBeGreaterThanOrEqual(first.heartbeatAt);
+    // A version conflict under a good fence is still a version conflict.
+    await expect(store.append('run-f', [event(2)], { expectedVersion: 0, fence: fenceA })).rejects.toThrow(VersionConflictError);
+
+    const second = await store.acquireLease('run-f', claim('second'), () => true);
+    const refused = store.append('run-f', [event(2)], { expectedVersion: 1, fence: fenceA });
+    await expect(refused).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.append('run-f', [event(2)], { expectedVersion: 1, fence: fenceA })).rejects.toMatchObject({
+      code: 'LEASE_LOST',
+      message: expect.stringMatching(/^run run-f: this process's lease \(epoch 1\) was taken over by process 1 on h \(epoch 2\)/),
+    });
+    expect(await store.version('run-f')).toBe(1);
+    await store.append('run-f', [event(2)], { expectedVersion: 1, fence: { token: second.token, epoch: second.epoch } });
+    expect(await store.version('run-f')).toBe(2);
+
+    await store.releaseLease('run-f', { token: second.token, epoch: second.epoch });
+    await expect(store.append('run-f', [event(3)], { expectedVersion: 2, fence: { token: second.token, epoch: second.epoch } })).rejects.toThrow(
+      /was released or never taken/,
+    );
+    // Nobody claimed run-g: a fence for it holds nothing.
+    await expect(store.append('run-g', [event(1)], { expectedVersion: 0, fence: fenceA })).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await store.version('run-g')).toBe(0);
+
+    const short = await store.acquireLease('run-f', claim('short', 300));
+    const shortFence = { token: short.token, epoch: short.epoch };
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await store.readLease('run-f')).toMatchObject({ token: 'short', expired: true });
+    await expect(store.append('run-f', [event(3)], { expectedVersion: 2, fence: shortFence })).rejects.toThrow(/expired at/);
+    expect(await store.renewLease('run-f', shortFence)).toBe(false);
+    // An expired holder is taken over without asking.
+    expect((await store.acquireLease('run-f', claim('next'), () => false)).epoch).toBe(short.epoch + 1);
+    expect(await store.version('run-f')).toBe(2);
+    await store.close();
+  });
+
+  it('lists only streams with events: a run that was only claimed is not one yet', async () => {
+    const store = await create();
+    await store.acquireLease('run-claimed', { token: 't', pid: 1, host: 'h', ttlMs: 60_000 });
+    expect(await store.listStreams()).toEqual([]);
+    expect(await store.version('run-claimed')).toBe(0);
+    const lease = await store.readLease('run-claimed');
+    const [stored] = await store.append('run-claimed', [event(1, 5_000)], { expectedVersion: 0, fence: { token: 't', epoch: lease?.epoch ?? 0 } });
+    expect(stored?.seq).toBe(1);
+    expect(await store.listStreams()).toEqual([{ stream: 'run-claimed', version: 1, createdAt: 5_000, updatedAt: 5_000 }]);
     await store.close();
   });
 });

@@ -31,7 +31,7 @@ function rawAppender(client: pg.Client, schema: string) {
       const result =
         expectedVersion === 0
           ? await client.query({ ...sql.insertStream, values: [stream, count, 1, 1] })
-          : await client.query({ ...sql.advanceStream, values: [stream, expectedVersion + count, expectedVersion, 1] });
+          : await client.query({ ...sql.advanceStream, values: [stream, expectedVersion + count, expectedVersion, 1, 1] });
       if (result.rowCount !== 1) throw new Error(`raw append to ${stream}: not at version ${expectedVersion}`);
     },
     async insert(stream: string, expectedVersion: number, events: NewRunEvent[]): Promise<number[]> {
@@ -215,6 +215,38 @@ describe('PostgreSQL event store: concurrent writers', () => {
     expect((await store.read('run')).map(label)).toEqual(['run:1', 'run:2']);
   });
 
+  it('a fenced append waiting behind a claim of its run finds the epoch moved, and writes nothing; a claim waits for an append in flight', async () => {
+    const db = await useTestSchema();
+    const store = await db.open();
+    const sql = postgresStatements(db.schema);
+    const mine = await store.acquireLease('run', { token: 'mine', pid: 1, host: 'h1', ttlMs: 60_000 });
+    const fence = { token: mine.token, epoch: mine.epoch };
+    await store.append('run', [event(1)], { expectedVersion: 0, fence });
+
+    // Another worker's claim, held open under its row lock (as a claim judging the holder does).
+    const claimer = await db.connect();
+    await claimer.query('BEGIN');
+    await claimer.query({ ...sql.lockLease, values: ['run'] });
+    await claimer.query({ ...sql.claimOver, values: ['run', 'theirs', mine.epoch + 1, 2, 'h2', 60_000, Date.now()] });
+    const waiting = store.append('run', [event(2)], { expectedVersion: 1, fence });
+    expect(await stillPending(waiting, 150)).toBe(true);
+    await claimer.query('COMMIT');
+    // Re-checked on the claimed row, not on the one the statement first saw.
+    await expect(waiting).rejects.toMatchObject({ code: 'LEASE_LOST', message: expect.stringContaining('taken over by process 2 on h2 (epoch 2)') });
+    expect(await store.version('run')).toBe(1);
+
+    // The other way round: an append in flight holds the row, and the claim waits for it to commit.
+    const raw = rawAppender(await db.connect(), db.schema);
+    await raw.begin();
+    await raw.guard('run', 1, 1);
+    await raw.insert('run', 1, [event(2)]);
+    const claim = store.acquireLease('run', { token: 'third', pid: 3, host: 'h3', ttlMs: 60_000 }, () => true);
+    expect(await stillPending(claim, 150)).toBe(true);
+    await raw.commit();
+    expect((await claim).epoch).toBe(mine.epoch + 2);
+    expect(await store.version('run')).toBe(2);
+  });
+
   it('of two stores taking the same lease at once, exactly one gets it', async () => {
     const db = await useTestSchema();
     const [one, two] = await Promise.all([db.open(), db.open()]);
@@ -222,8 +254,8 @@ describe('PostgreSQL event store: concurrent writers', () => {
     for (let round = 0; round < 10; round++) {
       const stream = `run-${round}`;
       const results = await Promise.allSettled([
-        one.acquireLease(stream, { token: 'one', pid: 1, host: 'h1', since: 1_000 }, () => false),
-        two.acquireLease(stream, { token: 'two', pid: 2, host: 'h2', since: 1_000 }, () => false),
+        one.acquireLease(stream, { token: 'one', pid: 1, host: 'h1', ttlMs: 60_000 }, () => false),
+        two.acquireLease(stream, { token: 'two', pid: 2, host: 'h2', ttlMs: 60_000 }, () => false),
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -248,7 +280,7 @@ describe('PostgreSQL event store: schema and values', () => {
     const client = await db.connect();
     await client.query(`UPDATE "${db.schema}".schema_version SET version = 99`);
     await expect(createPostgresEventStore(db.url, { schema: db.schema })).rejects.toThrow(
-      /was written by a newer autopack \(log schema 99, this one reads up to 1\); upgrade autopack/,
+      /was written by a newer autopack \(log schema 99, this one reads up to 2\); upgrade autopack/,
     );
   });
 
@@ -278,8 +310,10 @@ describe('PostgreSQL event store: schema and values', () => {
     expect(read?.at).toBe(at);
     expect(await store.version('run')).toBe(1);
     expect(await store.listStreams()).toEqual([{ stream: 'run', version: 1, createdAt: at, updatedAt: at }]);
-    await store.acquireLease('run', { token: 't', pid: 7, host: 'h', since: at }, () => false);
-    expect(await store.readLease('run')).toEqual({ token: 't', pid: 7, host: 'h', since: at, heartbeatAt: at });
+    const holder = await store.acquireLease('run', { token: 't', pid: 7, host: 'h', ttlMs: 8_000_000_000 });
+    expect(await store.readLease('run')).toEqual(holder);
+    for (const value of [holder.epoch, holder.since, holder.expiresAt, holder.ttlMs]) expect(typeof value).toBe('number');
+    expect(holder.expiresAt).toBe(holder.since + 8_000_000_000);
   });
 
   it('keeps event data exactly: escapes, NUL, lone surrogates, key order, large numbers', async () => {

@@ -7,8 +7,11 @@ import type { NewRunEvent } from '../events.js';
  * connection carries no session state the store depends on.
  */
 
-/** Bumped when the tables change; a log written by a newer autopack is refused rather than misread. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the tables change; a log written by a newer autopack is refused rather than misread.
+ * 2 moved the lease into the streams row, with an epoch, a ttl and an expiry (fencing).
+ */
+export const SCHEMA_VERSION = 2;
 
 /** A named statement: node-postgres prepares it once per connection and reuses it. */
 export interface Statement {
@@ -25,12 +28,17 @@ function quoteIdentifier(name: string): string {
 }
 
 const EVENT_COLUMNS = 'position, stream, seq, type, actor, source, target, data, at';
+const LEASE_COLUMNS = 'lease_token, lease_epoch, lease_pid, lease_host, lease_ttl_ms, lease_since, lease_heartbeat_at, lease_expires_at, lease_released';
+/**
+ * The database's clock in epoch ms, the only clock lease expiry is judged by: workers' clocks may disagree.
+ * statement_timestamp() is one instant for the whole statement.
+ */
+const NOW_MS = '(extract(epoch FROM statement_timestamp()) * 1000)::bigint';
 
 export function postgresStatements(schema: string) {
   const q = quoteIdentifier(schema);
   const streams = `${q}.streams`;
   const events = `${q}.events`;
-  const leases = `${q}.leases`;
   const schemaVersion = `${q}.schema_version`;
   // Statement names are per connection, and each store has a pool of its own: a fixed prefix suffices.
   const named = (name: string, text: string): Statement => ({ name: `autopack_${name}`, text });
@@ -64,6 +72,19 @@ CREATE TABLE IF NOT EXISTS ${streams} (
   created_at  bigint NOT NULL,
   updated_at  bigint NOT NULL
 );
+-- The run's lease lives in its streams row (schema 2), which every append already updates first: fencing
+-- is then part of that one UPDATE, and a claim and an append serialise on the same row lock.
+ALTER TABLE ${streams}
+  ADD COLUMN IF NOT EXISTS lease_token         text,
+  ADD COLUMN IF NOT EXISTS lease_epoch         bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS lease_pid           integer,
+  ADD COLUMN IF NOT EXISTS lease_host          text,
+  ADD COLUMN IF NOT EXISTS lease_ttl_ms        bigint,
+  ADD COLUMN IF NOT EXISTS lease_since         bigint,
+  ADD COLUMN IF NOT EXISTS lease_heartbeat_at  bigint,
+  ADD COLUMN IF NOT EXISTS lease_expires_at    bigint,
+  ADD COLUMN IF NOT EXISTS lease_released      boolean NOT NULL DEFAULT false;
+DROP TABLE IF EXISTS ${q}.leases;
 CREATE TABLE IF NOT EXISTS ${events} (
   position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -77,15 +98,7 @@ CREATE TABLE IF NOT EXISTS ${events} (
   at              bigint NOT NULL,
   UNIQUE (stream, seq)
 );
-CREATE INDEX IF NOT EXISTS events_transaction_position ON ${events} (transaction_id, position);
-CREATE TABLE IF NOT EXISTS ${leases} (
-  stream        text COLLATE "C" PRIMARY KEY,
-  token         text NOT NULL,
-  pid           integer NOT NULL,
-  host          text NOT NULL,
-  since         bigint NOT NULL,
-  heartbeat_at  bigint NOT NULL
-);`,
+CREATE INDEX IF NOT EXISTS events_transaction_position ON ${events} (transaction_id, position);`,
     writeSchemaVersion: `INSERT INTO ${schemaVersion} (version) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version`,
 
     version: named('version', `SELECT version FROM ${streams} WHERE stream = $1`),
@@ -102,10 +115,25 @@ CREATE TABLE IF NOT EXISTS ${leases} (
       'insert_stream',
       `INSERT INTO ${streams} (stream, version, created_at, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO NOTHING`,
     ),
+    /** A stream that was only claimed (version 0) takes its creation time from its first event. */
     advanceStream: named(
       'advance_stream',
-      `UPDATE ${streams} SET version = $2, updated_at = $4 WHERE stream = $1 AND version = $3`,
+      `UPDATE ${streams} SET version = $2, updated_at = $4, created_at = CASE WHEN version = 0 THEN $5 ELSE created_at END
+WHERE stream = $1 AND version = $3`,
     ),
+    /**
+     * The fenced append's guard: the version check, the lease check and the lease's renewal in one UPDATE
+     * of the streams row. A claim that took the lease meanwhile updated the same row, so this statement
+     * either waits for it and then finds the epoch moved, or runs first and the claim waits for this append.
+     */
+    advanceStreamFenced: named(
+      'advance_stream_fenced',
+      `UPDATE ${streams} SET version = $2, updated_at = $4, created_at = CASE WHEN version = 0 THEN $5 ELSE created_at END,
+  lease_heartbeat_at = ${NOW_MS}, lease_expires_at = ${NOW_MS} + lease_ttl_ms
+WHERE stream = $1 AND version = $3 AND lease_token = $6 AND lease_epoch = $7 AND NOT lease_released AND lease_expires_at > ${NOW_MS}`,
+    ),
+    /** Why a guard updated nothing: the version and the lease as they are now. */
+    streamGuard: named('stream_guard', `SELECT version, ${LEASE_COLUMNS}, ${NOW_MS} AS now FROM ${streams} WHERE stream = $1`),
     /** One round trip for a batch; ORDER BY seq hands out positions in seq order. */
     insertEvents: named(
       'insert_events',
@@ -158,21 +186,32 @@ LIMIT $2`,
       'last_of_type',
       `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE stream = $1 AND type = $2 ORDER BY seq DESC LIMIT 1`,
     ),
-    listStreams: named('list_streams', `SELECT stream, version, created_at, updated_at FROM ${streams} ORDER BY created_at, stream`),
+    /** A run only claimed, with no event yet, is not listed. */
+    listStreams: named('list_streams', `SELECT stream, version, created_at, updated_at FROM ${streams} WHERE version > 0 ORDER BY created_at, stream`),
 
-    readLease: named('read_lease', `SELECT token, pid, host, since, heartbeat_at FROM ${leases} WHERE stream = $1`),
-    /** Under the row lock, the caller's isStale judges the current holder before it is replaced. */
-    lockLease: named('lock_lease', `SELECT token, pid, host, since, heartbeat_at FROM ${leases} WHERE stream = $1 FOR UPDATE`),
-    insertLease: named(
-      'insert_lease',
-      `INSERT INTO ${leases} (stream, token, pid, host, since, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (stream) DO NOTHING`,
+    readLease: named('read_lease', `SELECT ${LEASE_COLUMNS}, ${NOW_MS} AS now FROM ${streams} WHERE stream = $1`),
+    /** A claim of a run nobody has touched: its streams row is made at version 0, holding the lease at epoch 1. */
+    claimNew: named(
+      'claim_new',
+      `INSERT INTO ${streams} (stream, version, created_at, updated_at, ${LEASE_COLUMNS})
+SELECT $1, 0, n, n, $2, 1, $3, $4, $5::bigint, n, n, n + $5::bigint, false FROM (SELECT ${NOW_MS} AS n) AS clock
+ON CONFLICT (stream) DO NOTHING
+RETURNING ${LEASE_COLUMNS}, lease_since AS now`,
     ),
-    replaceLease: named(
-      'replace_lease',
-      `UPDATE ${leases} SET token = $2, pid = $3, host = $4, since = $5, heartbeat_at = $5 WHERE stream = $1`,
+    /** Under the row lock, the claim judges the current holder (by the database's clock, `now`) before replacing it. */
+    lockLease: named('lock_lease', `SELECT ${LEASE_COLUMNS}, ${NOW_MS} AS now FROM ${streams} WHERE stream = $1 FOR UPDATE`),
+    claimOver: named(
+      'claim_over',
+      `UPDATE ${streams} SET lease_token = $2, lease_epoch = $3, lease_pid = $4, lease_host = $5, lease_ttl_ms = $6,
+  lease_since = $7, lease_heartbeat_at = $7, lease_expires_at = $7::bigint + $6::bigint, lease_released = false
+WHERE stream = $1`,
     ),
-    renewLease: named('renew_lease', `UPDATE ${leases} SET heartbeat_at = $3 WHERE stream = $1 AND token = $2`),
-    releaseLease: named('release_lease', `DELETE FROM ${leases} WHERE stream = $1 AND token = $2`),
+    renewLease: named(
+      'renew_lease',
+      `UPDATE ${streams} SET lease_heartbeat_at = ${NOW_MS}, lease_expires_at = ${NOW_MS} + lease_ttl_ms
+WHERE stream = $1 AND lease_token = $2 AND lease_epoch = $3 AND NOT lease_released AND lease_expires_at > ${NOW_MS}`,
+    ),
+    releaseLease: named('release_lease', `UPDATE ${streams} SET lease_released = true WHERE stream = $1 AND lease_token = $2 AND lease_epoch = $3`),
   };
 }
 

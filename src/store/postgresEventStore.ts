@@ -3,7 +3,10 @@ import { AutopackError } from '../model/errors.js';
 import type { AppendOptions, EventStore, LeaseClaim, LeaseFence, LeaseHolder, TakeOver } from './eventStore.js';
 import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
-import { claimOver, currentHolder, fenceHolds, toHolder } from './leaseRules.js';
+import { currentHolder, fenceHolds } from './leaseRules.js';
+import { claimLease } from './postgres/claimLease.js';
+import { postgresRunQueue } from './postgres/runQueue.js';
+import type { RunQueue } from './runQueue.js';
 import { createPool, describeUrl, inTransaction } from './postgres/pool.js';
 import { toEvent, toLeaseRecord, toStreamInfo, type EventRow, type LeaseRow, type StreamRow } from './postgres/rows.js';
 import { checkSchemaName, ensureSchema } from './postgres/schema.js';
@@ -30,6 +33,11 @@ function isUniqueViolation(error: unknown): boolean {
  * memory stores (test/store/eventStore.contract.test.ts); the SQL and its reasons are in postgres/statements.ts.
  */
 export async function createPostgresEventStore(url: string, options: PostgresEventStoreOptions = {}): Promise<EventStore> {
+  return (await openPostgresLog(url, options)).store;
+}
+
+/** The log and the queue of runs it feeds, sharing one pool: what `autopack submit` and `worker` use. */
+export async function openPostgresLog(url: string, options: PostgresEventStoreOptions = {}): Promise<{ store: EventStore; queue: RunQueue }> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   checkSchemaName(schema);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -50,7 +58,7 @@ export async function createPostgresEventStore(url: string, options: PostgresEve
       { cause: error },
     );
   }
-  return postgresEventStore(pool, sql, schema);
+  return { store: postgresEventStore(pool, sql, schema), queue: postgresRunQueue(pool, sql) };
 }
 
 function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string): EventStore {
@@ -112,18 +120,8 @@ function postgresEventStore(pool: Pool, sql: PostgresStatements, schema: string)
       });
     });
 
-  /** A new run's row is made holding the lease; an existing one's holder is judged under its row lock. */
   const leaseTx = (stream: string, claim: LeaseClaim, takeOver: TakeOver | undefined) =>
-    inTransaction(pool, async (client): Promise<LeaseHolder> => {
-      const created = (await client.query<LeaseRow>({ ...sql.claimNew, values: [stream, claim.token, claim.pid, claim.host, claim.ttlMs] })).rows[0];
-      const createdRecord = created === undefined ? null : toLeaseRecord(created);
-      if (created !== undefined && createdRecord !== null) return toHolder(createdRecord, created.now);
-      const row = (await client.query<LeaseRow>({ ...sql.lockLease, values: [stream] })).rows[0];
-      if (row === undefined) throw new AutopackError('INTERNAL', `run ${stream}: its streams row vanished while it was being claimed`);
-      const record = claimOver(stream, toLeaseRecord(row), claim, row.now, takeOver);
-      await client.query({ ...sql.claimOver, values: [stream, record.token, record.epoch, record.pid, record.host, record.ttlMs, record.since] });
-      return toHolder(record, row.now);
-    });
+    inTransaction(pool, async (client) => (await claimLease(client, sql, stream, claim, takeOver)).holder);
 
   return {
     async append(stream: string, events: readonly NewRunEvent[], { expectedVersion, fence }: AppendOptions) {

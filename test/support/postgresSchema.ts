@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
-import { createPostgresEventStore, type EventStore, type PostgresEventStoreOptions } from '../../src/store/index.js';
+import { openPostgresLog, type EventStore, type PostgresEventStoreOptions, type RunQueue } from '../../src/store/index.js';
 
 /** The test cluster's URL. A test that needs PostgreSQL fails, not skips, when there is none, saying why. */
 export function requirePostgresUrl(): string {
@@ -15,6 +15,8 @@ export interface TestSchema {
   schema: string;
   /** A store on this schema (its own pool), closed when the test ends. */
   open(options?: Omit<PostgresEventStoreOptions, 'schema'>): Promise<EventStore>;
+  /** The log and its run queue on this schema (one pool), closed when the test ends. */
+  openLog(options?: Omit<PostgresEventStoreOptions, 'schema'>): Promise<{ store: EventStore; queue: RunQueue }>;
   /** A raw connection to the cluster, ended when the test ends. */
   connect(): Promise<pg.Client>;
 }
@@ -52,9 +54,12 @@ export async function useTestSchema(): Promise<TestSchema> {
     url,
     schema,
     async open(options = {}) {
-      const store = await createPostgresEventStore(url, { ...options, schema });
-      stores.push(store);
-      return store;
+      return (await this.openLog(options)).store;
+    },
+    async openLog(options = {}) {
+      const log = await openPostgresLog(url, { ...options, schema });
+      stores.push(log.store);
+      return log;
     },
     async connect() {
       const client = new pg.Client(url);

@@ -9,9 +9,9 @@ import type { NewRunEvent } from '../events.js';
 
 /**
  * Bumped when the tables change; a log written by a newer autopack is refused rather than misread.
- * 2 moved the lease into the streams row, with an epoch, a ttl and an expiry (fencing).
+ * 2 moved the lease into the streams row, with an epoch, a ttl and an expiry (fencing); 3 added the run queue.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** A named statement: node-postgres prepares it once per connection and reuses it. */
 export interface Statement {
@@ -40,6 +40,9 @@ export function postgresStatements(schema: string) {
   const streams = `${q}.streams`;
   const events = `${q}.events`;
   const schemaVersion = `${q}.schema_version`;
+  const queue = `${q}.run_queue`;
+  /** NOTIFY's channel: one per schema, so two logs in one database do not wake each other's workers. */
+  const channel = quoteIdentifier(`autopack_runs_${schema}`.slice(0, 63));
   // Statement names are per connection, and each store has a pool of its own: a fixed prefix suffices.
   const named = (name: string, text: string): Statement => ({ name: `autopack_${name}`, text });
 
@@ -98,7 +101,21 @@ CREATE TABLE IF NOT EXISTS ${events} (
   at              bigint NOT NULL,
   UNIQUE (stream, seq)
 );
-CREATE INDEX IF NOT EXISTS events_transaction_position ON ${events} (transaction_id, position);`,
+CREATE INDEX IF NOT EXISTS events_transaction_position ON ${events} (transaction_id, position);
+CREATE TABLE IF NOT EXISTS ${queue} (
+  run_id        text COLLATE "C" PRIMARY KEY,
+  plan          text NOT NULL,
+  plan_file     text NOT NULL,
+  repo          text NOT NULL,
+  ref           text NOT NULL,
+  base_sha      text NOT NULL,
+  state         text NOT NULL CHECK (state IN ('queued', 'running', 'finished')),
+  submitted_at  bigint NOT NULL,
+  worker        text,
+  claims        integer NOT NULL DEFAULT 0,
+  outcome       text
+);
+CREATE INDEX IF NOT EXISTS run_queue_unfinished ON ${queue} (submitted_at) WHERE state <> 'finished';`,
     writeSchemaVersion: `INSERT INTO ${schemaVersion} (version) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version`,
 
     version: named('version', `SELECT version FROM ${streams} WHERE stream = $1`),
@@ -199,7 +216,7 @@ ON CONFLICT (stream) DO NOTHING
 RETURNING ${LEASE_COLUMNS}, lease_since AS now`,
     ),
     /** Under the row lock, the claim judges the current holder (by the database's clock, `now`) before replacing it. */
-    lockLease: named('lock_lease', `SELECT ${LEASE_COLUMNS}, ${NOW_MS} AS now FROM ${streams} WHERE stream = $1 FOR UPDATE`),
+    lockLease: named('lock_lease', `SELECT version, ${LEASE_COLUMNS}, ${NOW_MS} AS now FROM ${streams} WHERE stream = $1 FOR UPDATE`),
     claimOver: named(
       'claim_over',
       `UPDATE ${streams} SET lease_token = $2, lease_epoch = $3, lease_pid = $4, lease_host = $5, lease_ttl_ms = $6,
@@ -211,6 +228,39 @@ WHERE stream = $1`,
       `UPDATE ${streams} SET lease_heartbeat_at = ${NOW_MS}, lease_expires_at = ${NOW_MS} + lease_ttl_ms
 WHERE stream = $1 AND lease_token = $2 AND lease_epoch = $3 AND NOT lease_released AND lease_expires_at > ${NOW_MS}`,
     ),
+    submitRun: named(
+      'submit_run',
+      `INSERT INTO ${queue} (run_id, plan, plan_file, repo, ref, base_sha, state, submitted_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'queued', ${NOW_MS}) RETURNING *`,
+    ),
+    /**
+     * The oldest run no live lease holds, locked so that concurrent claimers skip it rather than wait
+     * (SKIP LOCKED): each gets a different run. Its streams row, if any, is locked too, so the lease is
+     * judged and replaced in this same transaction.
+     */
+    pickClaimable: named(
+      'pick_claimable',
+      `SELECT q.run_id FROM ${queue} q LEFT JOIN ${streams} s ON s.stream = q.run_id
+WHERE q.state <> 'finished'
+  AND (s.stream IS NULL OR s.lease_token IS NULL OR s.lease_released OR s.lease_expires_at <= ${NOW_MS})
+ORDER BY q.submitted_at, q.run_id
+FOR UPDATE OF q SKIP LOCKED
+LIMIT 1`,
+    ),
+    markRunning: named(
+      'mark_running',
+      `UPDATE ${queue} SET state = 'running', worker = $2, claims = claims + 1 WHERE run_id = $1 RETURNING *`,
+    ),
+    /** Only the lease holder records the end, in the same statement that checks it holds the lease. */
+    finishRun: named(
+      'finish_run',
+      `UPDATE ${queue} SET state = 'finished', outcome = $4 WHERE run_id = $1 AND EXISTS (
+  SELECT 1 FROM ${streams} WHERE stream = $1 AND lease_token = $2 AND lease_epoch = $3 AND NOT lease_released)`,
+    ),
+    requeueRun: named('requeue_run', `UPDATE ${queue} SET state = 'queued' WHERE run_id = $1 AND state = 'running'`),
+    listQueue: named('list_queue', `SELECT * FROM ${queue} ORDER BY submitted_at, run_id`),
+    notifyQueue: `NOTIFY ${channel}`,
+    listenQueue: `LISTEN ${channel}`,
     releaseLease: named('release_lease', `UPDATE ${streams} SET lease_released = true WHERE stream = $1 AND lease_token = $2 AND lease_epoch = $3`),
   };
 }

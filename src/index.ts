@@ -48,6 +48,7 @@ export type { Plan } from './plan/planSchema.js';
 export {
   createSqliteEventStore,
   createPostgresEventStore,
+  openPostgresLog,
   createMemoryEventStore,
   foldRunState,
   evolveRunState,
@@ -57,10 +58,14 @@ export {
   toPhaseResult,
   runTotals,
   VersionConflictError,
+  LeaseConflictError,
+  LeaseLostError,
   RUN_EVENT_TYPES,
 } from './store/index.js';
 export type { EventStore, FoldEvent, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
-export type { PostgresEventStoreOptions } from './store/index.js';
+export type { PostgresEventStoreOptions, LeaseClaim, LeaseFence, LeaseHolder, QueuedRun, QueuedRunSpec, RunQueue } from './store/index.js';
+export { runWorker } from './worker/runWorker.js';
+export type { WorkerOptions, WorkerSummary } from './worker/runWorker.js';
 export { orchestratorMachine, phaseMachine, backoffDelayMs, DEFAULT_BACKOFF } from './machines/index.js';
 export type { BackoffPolicy } from './machines/index.js';
 export { DEFAULT_PROTECTED_PATHS } from './validation/index.js';

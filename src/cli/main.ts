@@ -13,7 +13,9 @@ const load = {
   run: () => import('./runCommand.js'),
   state: () => import('./stateCommand.js'),
   status: () => import('./statusCommand.js'),
+  submit: () => import('./submitCommand.js'),
   undo: () => import('./undoCommand.js'),
+  worker: () => import('./workerCommand.js'),
 };
 
 const program = new Command('autopack')
@@ -77,6 +79,38 @@ program
   .addHelpText('after', '\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.')
   .action(async (run: string | undefined, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.resume()).resumeCommand(run, flags, processIo);
+  });
+
+program
+  .command('submit')
+  .description('queue a plan for workers on any machine to run (PostgreSQL log); prints the run id')
+  .argument('<plan>', 'plan file, e.g. plan.yaml: checked now')
+  .requiredOption('--repo <git-url>', 'repository every worker clones and pushes the run\'s branch to (a URL, or a path they all reach)')
+  .option('--ref <ref>', 'branch, tag or commit the run starts from, resolved now', 'HEAD')
+  .addOption(dbOption())
+  .option('--json', 'print {"run_id": …} on stdout')
+  .addHelpText('after', '\nThe run works on branch autopack/<run id>, pushed after every phase commit. See docs/scale-out.md.')
+  .action(async (plan: string, flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.submit()).submitCommand(plan, flags as { repo: string }, processIo);
+  });
+
+program
+  .command('worker')
+  .description('take queued runs and drive them, pushing each run\'s branch after every phase commit; SIGTERM hands the runs in progress back')
+  .addOption(dbOption())
+  .option('--concurrency <n>', 'runs driven at once', '1')
+  .option('--workdir <dir>', 'where clones and run worktrees go (one worker per folder; default a folder in the temp dir)')
+  .option('--lease-ttl <seconds>', 'a run whose worker is silent this long (dead, frozen, cut off) goes to another worker', '30')
+  .option('--max-retries <n>', 'retries per phase after the first attempt', '3')
+  .option('--llm <spec>', 'the model: openai (any OpenAI-compatible server), replay:FILE or scripted:FILE')
+  .option('--base-url <url>', 'OpenAI-compatible server (env OPENAI_BASE_URL)')
+  .option('--model <name>', 'model to ask (env AUTOPACK_MODEL; default gpt-4o-mini)')
+  .option('--api-key-env <name>', 'environment variable holding the API key, read from this worker\'s environment and never logged (default OPENAI_API_KEY)')
+  .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long')
+  .option('--record <file>', 'append every request and answer to FILE')
+  .addHelpText('after', '\nRuns until SIGTERM or Ctrl-C (a second one quits at once). See docs/scale-out.md.')
+  .action(async (flags: Record<string, unknown>) => {
+    process.exitCode = await (await load.worker()).workerCommand(flags, processIo);
   });
 
 program

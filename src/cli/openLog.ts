@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
-import type { EventStore } from '../store/index.js';
-import { describeLocation, openEventStore, resolveLocation } from '../store/openEventStore.js';
+import type { EventStore, RunQueue } from '../store/index.js';
+import { describeLocation, isDatabaseUrl, openEventStore, resolveLocation } from '../store/openEventStore.js';
 
 export interface LogLocation {
   repo?: string | undefined;
@@ -23,9 +23,14 @@ export function dbPathFrom(location: LogLocation, env: NodeJS.ProcessEnv = proce
  * Opens an existing log to read it; reading a run must never create or change a database. `dbPath` is
  * the location as it may be printed (a URL without its password).
  */
-export async function openLogReadonly(location: LogLocation): Promise<{ store: EventStore; dbPath: string }> {
+export async function openLogReadonly(location: LogLocation): Promise<{ store: EventStore; dbPath: string; queue: RunQueue | null }> {
   const where = dbPathFrom(location);
-  return { store: await openEventStore(where, { readonly: true }), dbPath: describeLocation(where) };
+  if (isDatabaseUrl(where)) {
+    // A PostgreSQL log has a run queue beside it: its runs not begun yet are shown too.
+    const { openPostgresLog } = await import('../store/postgresEventStore.js');
+    return { ...(await openPostgresLog(where)), dbPath: describeLocation(where) };
+  }
+  return { store: await openEventStore(where, { readonly: true }), dbPath: describeLocation(where), queue: null };
 }
 
 export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { isDriven } from '../runtime/lease.js';
-import { foldRunState, runTotals, toOrchestrationResult, type EventStore, type RunState } from '../store/index.js';
+import { foldRunState, runTotals, toOrchestrationResult, type EventStore, type QueuedRun, type RunQueue, type RunState } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
@@ -52,9 +52,39 @@ export function runDetail(state: RunState, status: string = state.status): strin
   return lines;
 }
 
+/** A queued run with no event yet: waiting for a worker (`queued`), or just taken by one (`starting`). */
+function queuedEntry(run: QueuedRun) {
+  return {
+    run_id: run.runId,
+    status: run.state === 'queued' ? 'queued' : 'starting',
+    submitted_at: new Date(run.submittedAt).toISOString(),
+    repo: run.repo,
+    ref: run.ref,
+    base_sha: run.baseSha,
+    worker: run.worker,
+  };
+}
+
+function queuedLine(entry: ReturnType<typeof queuedEntry>): string {
+  return [entry.run_id.padEnd(28), entry.status.padEnd(10), `${entry.repo} at ${entry.ref} (${entry.base_sha.slice(0, 12)})`].join('  ');
+}
+
+async function notBegun(queue: RunQueue | null, store: EventStore): Promise<QueuedRun[]> {
+  if (queue === null) return [];
+  const begun = new Set((await store.listStreams()).map((s) => s.stream));
+  return (await queue.list()).filter((run) => run.state !== 'finished' && !begun.has(run.runId));
+}
+
 export async function statusCommand(runId: string | undefined, flags: LogLocation & { json?: boolean }, io: CliIo): Promise<number> {
-  const { store, dbPath } = await openLogReadonly(flags);
+  const { store, dbPath, queue } = await openLogReadonly(flags);
   try {
+    const waiting = await notBegun(queue, store);
+    const queued = waiting.find((run) => run.runId === runId);
+    if (queued !== undefined) {
+      const entry = queuedEntry(queued);
+      io.stdout(flags.json === true ? JSON.stringify(entry, null, 2) : queuedLine(entry));
+      return 0;
+    }
     if (runId !== undefined) {
       await requireRun(store, runId, dbPath);
       const state = foldRunState(await store.read(runId));
@@ -67,12 +97,14 @@ export async function statusCommand(runId: string | undefined, flags: LogLocatio
       const state = foldRunState(await store.read(stream));
       runs.push({ state, status: await shownStatus(state, store) });
     }
+    const entries = waiting.map(queuedEntry);
     if (flags.json === true) {
-      io.stdout(JSON.stringify(runs.map(({ state, status }) => ({ run_id: state.runId, status, result: toOrchestrationResult(state) })), null, 2));
-    } else if (runs.length === 0) {
+      const begun = runs.map(({ state, status }) => ({ run_id: state.runId, status, result: toOrchestrationResult(state) }));
+      io.stdout(JSON.stringify([...begun, ...entries], null, 2));
+    } else if (runs.length === 0 && entries.length === 0) {
       io.stdout(`no runs in ${dbPath}`);
     } else {
-      io.stdout(runs.map(({ state, status }) => runLine(state, status)).join('\n'));
+      io.stdout([...runs.map(({ state, status }) => runLine(state, status)), ...entries.map(queuedLine)].join('\n'));
     }
     return 0;
   } finally {

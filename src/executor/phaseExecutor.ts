@@ -17,7 +17,8 @@ import { DEFAULT_PRICES, PriceTableSchema, priceFor, type PriceTable } from '../
 import type { LLMClient } from '../llm/types.js';
 import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, type LlmSettings } from '../model/llmSettings.js';
 import { executeRun, type ExecuteRunParams } from '../runtime/executeRun.js';
-import { createRunId } from '../runtime/runId.js';
+import { createRunId, RUN_ID_PATTERN } from '../runtime/runId.js';
+import { rollForward } from '../runtime/rollForward.js';
 import { compatibleStart } from '../runtime/machineCompatibility.js';
 import { backupRootFor, readRunStart, runStartOf } from '../runtime/runStart.js';
 import { verifyRun } from '../runtime/verifyRun.js';
@@ -33,6 +34,7 @@ import {
   type RunState,
   type Durability,
   type EventStore,
+  type LeaseFence,
   type RunStartedData,
   type StoredRunEvent,
 } from '../store/index.js';
@@ -83,9 +85,20 @@ export const PhaseExecutorOptionsSchema = z.object({
       error: 'eventStore must implement the EventStore interface',
     })
     .optional(),
+  /**
+   * Called after each phase's commit is made and before it is logged, with the run's lease confirmed just
+   * before: a worker pushes the run's branch here. A failure fails the commit.
+   */
+  publishCommit: z.custom<(commit: { runId: string; phaseId: string; sha: string }) => Promise<void>>((v) => typeof v === 'function').optional(),
   /** Injected for tests; defaults to Date.now. */
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
 });
+
+/** The run's lease: how long it lasts unrenewed, and a lease claimed already (a worker's, from the run queue). */
+export interface RunLeaseOptions {
+  ttlMs?: number;
+  claimed?: LeaseFence;
+}
 export type PhaseExecutorOptions = z.input<typeof PhaseExecutorOptionsSchema>;
 
 export interface ExecutePhaseOptions {
@@ -117,6 +130,9 @@ export interface RunPlanRequest {
   signal?: AbortSignal;
   /** Called once the run has an id, before its first event. */
   onRunStarted?: (runId: string) => void;
+  /** The run's id, when it has one already (a run submitted to the queue); a new one by default. */
+  runId?: string;
+  lease?: RunLeaseOptions;
 }
 
 const isOver = (state: RunState): boolean => state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped';
@@ -155,6 +171,22 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T 
   return parsed.data;
 }
 
+export interface ResumeOptions {
+  signal?: AbortSignal;
+  /** Replaces the run's budget (e.g. a higher one). */
+  budget?: RunBudget;
+  /** The run's log, if the caller has just read it. */
+  history?: StoredRunEvent[];
+  /** Where the run's files are now, when not where it started (a worker that took the run over). */
+  repoRoot?: string;
+  /**
+   * The files are a fresh checkout of the run's last published commit (a run taken over on another
+   * machine): first write what the phase in progress had applied, from the log (runtime/rollForward.ts).
+   */
+  rollForward?: boolean;
+  lease?: RunLeaseOptions;
+}
+
 /**
  * Executes build phases: prompt → parse → validate → apply → health checks, retrying with the failure
  * fed back. Each run is an event-sourced orchestrator machine whose every transition is in the log.
@@ -172,6 +204,7 @@ export class PhaseExecutor {
   private readonly durability: Durability;
   private readonly git: GitRunOptions;
   private readonly clock: () => number;
+  private readonly publishCommit: PhaseExecutorOptions['publishCommit'];
   private readonly subject = new Subject<StoredRunEvent>();
   private store: EventStore | null = null;
   private readonly ownsStore: boolean;
@@ -193,6 +226,7 @@ export class PhaseExecutor {
     this.durability = parsed.durability;
     this.git = { commit: parsed.commit, allowDirty: parsed.allowDirty, worktree: parsed.worktree };
     this.clock = parsed.clock ?? Date.now;
+    this.publishCommit = parsed.publishCommit;
     this.store = parsed.eventStore ?? null;
     this.ownsStore = parsed.eventStore === undefined;
   }
@@ -237,7 +271,10 @@ export class PhaseExecutor {
     }
 
     const llm = this.llmSettings(request);
-    const runId = createRunId(this.clock());
+    if (request.runId !== undefined && !RUN_ID_PATTERN.test(request.runId)) {
+      throw new AutopackError('INPUT_INVALID', `runId: "${request.runId}" is not a run id (run-YYYYMMDD-HHMMSS-xxxxxx); leave it out for a new one`);
+    }
+    const runId = request.runId ?? createRunId(this.clock());
     // Before anything is written: the guard for the user's uncommitted work, and the worktree if asked for.
     const git = await prepareGitRun(this.repoRoot, runId, specs.map((spec, index) => ({ id: ids[index] as string, deliverables: spec.deliverables })), this.git);
     const start: RunStartedData = {
@@ -268,14 +305,17 @@ export class PhaseExecutor {
     return this.drive(start, {
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       ...(request.inspect === undefined ? {} : { inspect: request.inspect }),
+      ...(request.lease === undefined ? {} : { lease: request.lease }),
     });
   }
 
   /** Runs (or continues) a run in its repository, publishing each event, and returns its result. */
-  private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState'>) {
+  private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState' | 'lease'>) {
     const store = await this.openStore();
     // First, since it recreates a worktree run's folder when it is gone.
     const commits = await runCommits(start);
+    const publish = this.publishCommit;
+    if (publish !== undefined && !('skip' in commits)) commits.publish = (commit) => publish({ runId: start.runId, ...commit });
     ensureRunsDir(start.repoRoot);
     const state = await executeRun({
       store,
@@ -299,14 +339,13 @@ export class PhaseExecutor {
    * (no model call, apply or check is repeated), then go on live from where the log ends. The repository,
    * phases and options come from the log; `budget` replaces the run's budget (e.g. a higher one).
    */
-  async resume(
-    runId: string,
-    options: { signal?: AbortSignal; budget?: RunBudget; /** The run's log, if the caller has just read it. */ history?: StoredRunEvent[] } = {},
-  ): Promise<OrchestrationResult> {
+  async resume(runId: string, options: ResumeOptions = {}): Promise<OrchestrationResult> {
     const store = await this.openStore();
     const read = options.history === undefined ? await logTail(store, runId, describeLocation(this.dbPath)) : wholeLog(options.history);
     const history = read.events;
-    const start = compatibleStart(runStartOf(history[0], runId, describeLocation(this.dbPath)));
+    const logged = compatibleStart(runStartOf(history[0], runId, describeLocation(this.dbPath)));
+    const start = options.repoRoot === undefined ? logged : { ...logged, repoRoot: path.resolve(options.repoRoot) };
+    if (options.rollForward === true && !read.finished) rollForward(history, start.repoRoot);
     if (read.finished) return toOrchestrationResult(read.state ?? (await store.aggregate(runId, evolveRunStateInPlace, initialRunState())));
     const lastBudget = (await store.lastOfType(runId, 'run.resumed'))?.data as { budget?: RunBudget } | undefined;
     const budget = parseOrThrow(RunBudgetSchema, options.budget ?? lastBudget?.budget ?? start.options.llm.budget, 'budget');
@@ -320,6 +359,7 @@ export class PhaseExecutor {
       historyIsTail: read.state === null,
       ...(read.state === null ? {} : { historyState: read.state }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.lease === undefined ? {} : { lease: options.lease }),
     });
   }
 

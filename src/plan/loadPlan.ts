@@ -27,6 +27,11 @@ function parseText(file: string, text: string): unknown {
 
 /** Reads and validates a plan; every problem names the file, the phase index and the field. */
 export function loadPlan(file: string): LoadedPlan {
+  return planFromDocument(file, readPlanDocument(file));
+}
+
+/** The plan file's document (YAML or JSON), not yet validated: what `autopack submit` queues. */
+export function readPlanDocument(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -34,7 +39,11 @@ export function loadPlan(file: string): LoadedPlan {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
     throw new AutopackError('PLAN_INVALID', `${file}: cannot read the plan (${reason})`);
   }
-  const document = parseText(file, text);
+  return parseText(file, text);
+}
+
+/** Validates a plan document; `file` names where it came from in every message. */
+export function planFromDocument(file: string, document: unknown): LoadedPlan {
   if (document === null || document === undefined) {
     throw new AutopackError('PLAN_INVALID', `${file}: the plan is empty; it needs at least "phases:" with one phase (see examples/greeter/plan.yaml)`);
   }

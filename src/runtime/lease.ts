@@ -43,6 +43,13 @@ export interface HoldLeaseOptions {
   ttlMs?: number;
   /** How often it is renewed when nothing else renews it; a fifth of the ttl, at most LEASE_HEARTBEAT_MS, by default. */
   heartbeatMs?: number;
+  /** A lease this process claimed already (a worker's claim from the run queue): held on instead of taking a new one. */
+  claimed?: LeaseFence;
+}
+
+async function claimFence(store: EventStore, runId: string, ttlMs: number): Promise<LeaseFence> {
+  const holder = await store.acquireLease(runId, { token: randomUUID(), pid: process.pid, host: os.hostname(), ttlMs }, holderIsDeadHere);
+  return { token: holder.token, epoch: holder.epoch };
 }
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -69,8 +76,8 @@ export async function holdLease(
     throw new AutopackError('INPUT_INVALID', `lease: the heartbeat (${heartbeatMs} ms) must be positive and under half the ttl (${ttlMs} ms)`);
   }
   const safeForMs = ttlMs - 2 * heartbeatMs;
-  const holder = await store.acquireLease(runId, { token: randomUUID(), pid: process.pid, host: os.hostname(), ttlMs }, holderIsDeadHere);
-  const fence: LeaseFence = { token: holder.token, epoch: holder.epoch };
+  const fence = options.claimed ?? (await claimFence(store, runId, ttlMs));
+  if (options.claimed !== undefined && !(await store.renewLease(runId, fence))) throw new LeaseLostError(runId, fence, await store.readLease(runId));
   let confirmedAt = performance.now();
   let lost = false;
   let released = false;

@@ -50,17 +50,16 @@ export async function useTestSchema(): Promise<TestSchema> {
   await turn.query("SELECT pg_advisory_lock(hashtext('autopack tests: one test at a time on the cluster'))").catch((error: unknown) => {
     throw new Error(`another test kept the PostgreSQL test cluster for over 25 s: ${String(error)}`);
   });
+  const openLog = async (options: Omit<PostgresEventStoreOptions, 'schema'> = {}) => {
+    const log = await openPostgresLog(url, { ...options, schema });
+    stores.push(log.store);
+    return log;
+  };
   return {
     url,
     schema,
-    async open(options = {}) {
-      return (await this.openLog(options)).store;
-    },
-    async openLog(options = {}) {
-      const log = await openPostgresLog(url, { ...options, schema });
-      stores.push(log.store);
-      return log;
-    },
+    open: async (options = {}) => (await openLog(options)).store,
+    openLog,
     async connect() {
       const client = new pg.Client(url);
       clients.push(client);

@@ -1,0 +1,18 @@
+import { AutopackError } from '../model/errors.js';
+import type { EventStore, RunQueue } from '../store/index.js';
+import { isDatabaseUrl } from '../store/openEventStore.js';
+import { givenDbPath, type LogLocation } from './openLog.js';
+
+/** The PostgreSQL log and its run queue that `submit` and `worker` use: `--db postgres://…` or AUTOPACK_DB. */
+export async function openQueueLog(command: string, location: LogLocation): Promise<{ store: EventStore; queue: RunQueue; url: string }> {
+  const url = givenDbPath(location);
+  if (url === undefined || !isDatabaseUrl(url)) {
+    throw new AutopackError(
+      'INPUT_INVALID',
+      `autopack ${command} needs the run queue, which lives in PostgreSQL: pass --db postgres://user@host/db (or set AUTOPACK_DB)` +
+        (url === undefined ? '' : `; ${url} is a SQLite file`),
+    );
+  }
+  const { openPostgresLog } = await import('../store/postgresEventStore.js');
+  return { ...(await openPostgresLog(url)), url };
+}

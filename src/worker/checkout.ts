@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runGit } from '../git/runGit.js';
+import { AutopackError } from '../model/errors.js';
+import { worktreeBranch } from '../runtime/gitRun.js';
+
+const SHA = /^[0-9a-f]{40}$/;
+
+/**
+ * The commit `ref` names in the remote repository (`HEAD` for its default branch), asked of the remote
+ * itself so a run starts where it was submitted, whatever is pushed later. A full sha is taken as given.
+ */
+export async function resolveRemoteRef(repo: string, ref: string): Promise<string> {
+  if (SHA.test(ref)) return ref;
+  const { stdout, exitCode, stderr } = await runGit(process.cwd(), ['ls-remote', '--', repo, ref], { allowExitCodes: [1, 2, 128] });
+  if (exitCode !== 0) {
+    throw new AutopackError('INPUT_INVALID', `--repo ${repo}: git cannot read it (${stderr.trim().split('\n')[0] ?? `exit ${exitCode}`}); pass a URL every worker can clone`);
+  }
+  const lines = stdout.split('\n').filter((line) => line !== '');
+  // `main` matches refs/heads/main and refs/remotes/x/main alike: take the branch, then the tag, as git does.
+  const named = (full: string) => lines.find((line) => line.endsWith(`\t${full}`));
+  const line = named(ref) ?? named(`refs/heads/${ref}`) ?? named(`refs/tags/${ref}^{}`) ?? named(`refs/tags/${ref}`);
+  const sha = line?.split('\t')[0];
+  if (sha === undefined || !SHA.test(sha)) {
+    throw new AutopackError('INPUT_INVALID', `--ref ${ref}: no such branch, tag or ref in ${repo}; pass one that exists there (git ls-remote ${repo})`);
+  }
+  return sha;
+}
+
+/** One bare clone per repository in the worker's folder; each run gets a worktree of it. */
+export interface RunCheckout {
+  /** The run's worktree: its files, on branch `autopack/<run id>`. */
+  dir: string;
+  branch: string;
+  /** The branch as the remote has it (null: not pushed yet): what the next push expects to replace. */
+  remoteHead: string | null;
+}
+
+/** Fetches into a repository's bare clone one at a time: git locks its refs while fetching. */
+const fetching = new Map<string, Promise<unknown>>();
+
+async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const before = fetching.get(key) ?? Promise.resolve();
+  const mine = before.catch(() => {}).then(work);
+  fetching.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (fetching.get(key) === mine) fetching.delete(key);
+  }
+}
+
+async function fetchMirror(workdir: string, repo: string): Promise<string> {
+  const mirror = path.join(workdir, 'repos', createHash('sha256').update(repo).digest('hex').slice(0, 16));
+  return serialised(mirror, async () => {
+    if (!fs.existsSync(path.join(mirror, 'HEAD'))) {
+      fs.rmSync(mirror, { recursive: true, force: true });
+      fs.mkdirSync(mirror, { recursive: true });
+      await runGit(mirror, ['init', '--quiet', '--bare']);
+      // A remote with the usual refspec: the remote's branches land in refs/remotes/origin/*, never on the
+      // local branches the run worktrees have checked out.
+      await runGit(mirror, ['remote', 'add', 'origin', repo]);
+    }
+    await runGit(mirror, ['fetch', '--quiet', '--prune', '--tags', 'origin']);
+    return mirror;
+  });
+}
+
+/**
+ * The run's worktree in `workdir`, made afresh: from the run's branch as the remote has it (a run taken
+ * over: every phase committed before is there), or else from the commit it was submitted at.
+ */
+export async function checkoutRun(workdir: string, repo: string, runId: string, baseSha: string): Promise<RunCheckout> {
+  const mirror = await fetchMirror(workdir, repo);
+  const branch = worktreeBranch(runId);
+  const remote = await runGit(mirror, ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], { allowExitCodes: [1] });
+  const remoteHead = remote.exitCode === 0 ? remote.stdout.trim() : null;
+  if (remoteHead === null) {
+    const known = await runGit(mirror, ['cat-file', '-e', `${baseSha}^{commit}`], { allowExitCodes: [1, 128] });
+    if (known.exitCode !== 0) await runGit(mirror, ['fetch', '--quiet', 'origin', baseSha]);
+  }
+  const dir = path.join(workdir, 'runs', runId);
+  // This worker's own folder for the run, from an earlier claim of it: what matters is pushed, so it goes.
+  if (fs.existsSync(dir)) await runGit(mirror, ['worktree', 'remove', '--force', dir], { allowExitCodes: [128] });
+  fs.rmSync(dir, { recursive: true, force: true });
+  await runGit(mirror, ['worktree', 'prune']);
+  await runGit(mirror, ['worktree', 'add', '--quiet', '-B', branch, dir, remoteHead ?? baseSha]);
+  return { dir, branch, remoteHead };
+}
+
+/**
+ * Pushes the run's branch to `sha`, only if the remote still has it where this worker last saw it
+ * (`--force-with-lease`): a worker that lost the run and pushes late cannot overwrite the next one's work.
+ */
+export async function pushRun(checkout: RunCheckout, sha: string): Promise<void> {
+  const ref = `refs/heads/${checkout.branch}`;
+  const lease = `--force-with-lease=${ref}:${checkout.remoteHead ?? ''}`;
+  if (checkout.remoteHead === sha) return;
+  const pushed = await runGit(checkout.dir, ['push', '--quiet', '--porcelain', lease, 'origin', `${sha}:${ref}`], { allowExitCodes: [1] });
+  if (pushed.exitCode !== 0) {
+    throw new AutopackError(
+      'GIT_FAILED',
+      `git push of ${checkout.branch} was refused: the remote's branch is not at ${checkout.remoteHead ?? '(absent)'} any more, so another worker has the run; ${pushed.stderr.trim() || pushed.stdout.trim()}`,
+    );
+  }
+  checkout.remoteHead = sha;
+}
+
+/** The run's worktree goes once it ended; its branch is on the remote. */
+export async function removeCheckout(checkout: RunCheckout): Promise<void> {
+  await runGit(checkout.dir, ['worktree', 'remove', '--force', checkout.dir], { allowExitCodes: [128] }).catch(() => {});
+  fs.rmSync(checkout.dir, { recursive: true, force: true });
+}

@@ -81,7 +81,7 @@ export function fromEffect<I, O>(runtime: EffectRuntime, definition: EffectDefin
     try {
       if (aborted()) throw new AutopackError('ABORTED', 'the run was cancelled');
       if (definition.writes === true && !leaseConfirmed && runtime.mayWrite !== undefined && !(await runtime.mayWrite())) {
-        throw new AutopackError('RUN_LOCKED', `${definition.name}: this process no longer holds the run's lease; nothing was written`);
+        throw new AutopackError('LEASE_LOST', `${definition.name}: this process no longer holds the run's lease; nothing was written`);
       }
       const value = await definition.run(input, combined);
       return { ok: true, value, at: runtime.clock() };

@@ -1,5 +1,5 @@
 import type { LeaseClaim, LeaseFence, LeaseHolder, TakeOver } from './eventStore.js';
-import { LeaseConflictError } from './eventStore.js';
+import { LeaseConflictError, LeaseLostError } from './eventStore.js';
 
 /**
  * The lease rules every store applies inside its transactions, written once. A lease row outlives its
@@ -41,4 +41,15 @@ export function claimOver(stream: string, previous: LeaseRecord | null, claim: L
     expiresAt: now + claim.ttlMs,
     released: false,
   };
+}
+
+/** A renewal: runs the store's fence check (which renews, or throws LeaseLostError) and says whether it held. */
+export function renewedBy(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch (error) {
+    if (error instanceof LeaseLostError) return false;
+    throw error;
+  }
 }

@@ -2,7 +2,7 @@ import type { AppendOptions, EventStore, LeaseFence, StreamInfo } from './eventS
 import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import type { NewRunEvent, StoredRunEvent } from './events.js';
 import { toFoldEvent } from './foldData.js';
-import { claimOver, currentHolder, fenceHolds, toHolder, type LeaseRecord } from './leaseRules.js';
+import { claimOver, currentHolder, fenceHolds, renewedBy, toHolder, type LeaseRecord } from './leaseRules.js';
 
 export interface MemoryEventStoreOptions {
   /** The store's clock, which alone decides when a lease expires; Date.now by default. */
@@ -80,13 +80,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       return toHolder(record, now);
     },
     async renewLease(stream, fence) {
-      try {
-        checkFence(stream, fence);
-        return true;
-      } catch (error) {
-        if (error instanceof LeaseLostError) return false;
-        throw error;
-      }
+      return renewedBy(() => checkFence(stream, fence));
     },
     async releaseLease(stream, fence) {
       const record = leases.get(stream);

@@ -6,7 +6,7 @@ import type { AppendOptions, EventStore, LeaseClaim, LeaseFence, LeaseHolder, St
 import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import { parseFoldData } from './foldData.js';
 import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
-import { claimOver, currentHolder, fenceHolds, toHolder, type LeaseRecord } from './leaseRules.js';
+import { claimOver, currentHolder, fenceHolds, renewedBy, toHolder, type LeaseRecord } from './leaseRules.js';
 
 /**
  * 2 added the leases table; 3 its epoch, ttl, expiry and released mark (lease fencing). Older logs are
@@ -226,15 +226,7 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
     (writeLease ?? noLeases()).run({ stream, ...record });
     return toHolder(record, now);
   });
-  const renewTx = db.transaction((stream: string, fence: LeaseFence): boolean => {
-    try {
-      checkFence(stream, fence);
-      return true;
-    } catch (error) {
-      if (error instanceof LeaseLostError) return false;
-      throw error;
-    }
-  });
+  const renewTx = db.transaction((stream: string, fence: LeaseFence): boolean => renewedBy(() => checkFence(stream, fence)));
 
   // IMMEDIATE takes the write lock before reading the version, so two writers cannot both pass the check.
   const appendTx = db.transaction((stream: string, events: readonly NewRunEvent[], expectedVersion: number, fence: LeaseFence | undefined) => {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { insertEventsValues, postgresStatements } from '../../src/store/postgres/statements.js';
+import { insertEventsValues, postgresStatements, SCHEMA_VERSION } from '../../src/store/postgres/statements.js';
 import {
   createPostgresEventStore,
   LeaseConflictError,
@@ -280,7 +280,7 @@ describe('PostgreSQL event store: schema and values', () => {
     const client = await db.connect();
     await client.query(`UPDATE "${db.schema}".schema_version SET version = 99`);
     await expect(createPostgresEventStore(db.url, { schema: db.schema })).rejects.toThrow(
-      /was written by a newer autopack \(log schema 99, this one reads up to 2\); upgrade autopack/,
+      new RegExp(`was written by a newer autopack \\(log schema 99, this one reads up to ${SCHEMA_VERSION}\\); upgrade autopack`),
     );
   });
 

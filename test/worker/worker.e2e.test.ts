@@ -134,28 +134,39 @@ async function checkRuns(db: string, bare: string, base: string, ids: readonly s
   }
 }
 
+interface Scenario {
+  db: string;
+  url: string;
+  base: string;
+  server: FakeOpenAIServer;
+}
+
+/** A database of its own, a bare remote and a model answering after `delayMs`, for one test. */
+async function scenario(delayMs: number, body: (s: Scenario) => Promise<void>): Promise<void> {
+  const db = await useTestDatabase();
+  const { url, base } = origin();
+  const server = await model(delayMs);
+  try {
+    await body({ db, url, base, server });
+  } finally {
+    await server.close();
+  }
+}
+
 describe('workers on a PostgreSQL queue', () => {
   it('run queued runs to the end on their branches, one commit per phase, and runs lists what is queued', async () => {
-    const db = await useTestDatabase();
-    const { url, base } = origin();
-    const server = await model(0);
-    try {
+    await scenario(0, async ({ db, url, base, server }) => {
       const ids = await submit(db, url, 2);
       const listed = await runCli(['runs', '--db', db, '--json']);
       expect((JSON.parse(listed.stdout) as { run_id: string; status: string }[]).map((r) => [r.run_id, r.status])).toEqual(ids.map((id) => [id, 'queued']));
       startWorker(db, server.baseURL, tempDir(), ['--concurrency', '2']);
       await checkRuns(db, url, base, ids);
       expect(server.requests).toHaveLength(ids.length * PHASES.length);
-    } finally {
-      await server.close();
-    }
+    });
   }, 120_000);
 
   it('finish every run exactly once when workers are killed (SIGKILL) and frozen (SIGSTOP) mid-run; a thawed worker is fenced off', async () => {
-    const db = await useTestDatabase();
-    const { url, base } = origin();
-    const server = await model(300);
-    try {
+    await scenario(300, async ({ db, url, base, server }) => {
       const ids = await submit(db, url, 4);
       const doomed = startWorker(db, server.baseURL, tempDir());
       const frozen = startWorker(db, server.baseURL, tempDir());
@@ -174,16 +185,11 @@ describe('workers on a PostgreSQL queue', () => {
       for (const w of [frozen, steady, fresh]) w.child.kill('SIGTERM');
       expect(await steady.exited, steady.stderr()).toBe(0);
       expect(await fresh.exited, fresh.stderr()).toBe(0);
-    } finally {
-      await server.close();
-    }
+    });
   }, 180_000);
 
   it('hands its runs back on SIGTERM, at a safe point, and another worker finishes them', async () => {
-    const db = await useTestDatabase();
-    const { url, base } = origin();
-    const server = await model(400);
-    try {
+    await scenario(400, async ({ db, url, base, server }) => {
       const ids = await submit(db, url, 1);
       const first = startWorker(db, server.baseURL, tempDir());
       await waitFor('a model call', async () => (server.requests.length >= 2 ? true : null));
@@ -192,9 +198,7 @@ describe('workers on a PostgreSQL queue', () => {
       expect(first.stderr()).toMatch(/handed run-\S+ back/);
       startWorker(db, server.baseURL, tempDir());
       await checkRuns(db, url, base, ids);
-    } finally {
-      await server.close();
-    }
+    });
   }, 120_000);
 
   // Killed with a phase's files applied in its worktree but not pushed: the next worker's checkout lacks
@@ -203,10 +207,7 @@ describe('workers on a PostgreSQL queue', () => {
     ['event:9', 'after the first phase applied its files (changes.applied is event 9)'],
     ['commit:2', 'after the second phase committed, before the push and before the commit was logged'],
   ])('takes over a run whose worker was killed %s: no logged answer asked again, one commit per phase', async (crashAt) => {
-    const db = await useTestDatabase();
-    const { url, base } = origin();
-    const server = await model(0);
-    try {
+    await scenario(0, async ({ db, url, base, server }) => {
       const ids = await submit(db, url, 1);
       const crashing = startWorker(db, server.baseURL, tempDir(), [], { AUTOPACK_CRASH_AT: crashAt });
       await crashing.exited;
@@ -221,8 +222,6 @@ describe('workers on a PostgreSQL queue', () => {
       await store.close();
       if (crashAt === 'event:9') expect(events[8]?.type).toBe('changes.applied');
       expect(events.filter((e) => e.type === 'run.resumed')).toHaveLength(1);
-    } finally {
-      await server.close();
-    }
+    });
   }, 120_000);
 });

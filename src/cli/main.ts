@@ -18,6 +18,12 @@ const load = {
   worker: () => import('./workerCommand.js'),
 };
 
+// `autopack … | head` closes the pipe early: that ends the output, not in a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('autopack')
   .description('Run autonomous build phases: an LLM proposes whole-file changes, autopack validates, applies,\nhealth-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.')
   .showHelpAfterError('(run with --help for usage)')

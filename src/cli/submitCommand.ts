@@ -7,7 +7,7 @@ import { resolveRemoteRef } from '../worker/checkout.js';
 import { EXIT } from './cliError.js';
 import { parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
-import { openQueueLog } from './queueLog.js';
+import { openQueueLog, queueUrl } from './queueLog.js';
 
 export const SubmitFlagsSchema = z.object({
   repo: z.string({ error: 'is required: the git URL every worker clones, e.g. https://host/org/repo.git or /srv/git/repo.git' }).min(1),
@@ -25,12 +25,13 @@ function repoLocation(repo: string): string {
 /** `autopack submit PLAN --repo URL`: checks the plan and the ref, queues the run, prints its id. */
 export async function submitCommand(planFile: string, rawFlags: SubmitFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(SubmitFlagsSchema, rawFlags);
+  const dbUrl = queueUrl('submit', flags);
   // Checked here, so a bad plan is refused now rather than by a worker later.
   const document = readPlanDocument(planFile);
   const plan = planFromDocument(planFile, document);
   const repo = repoLocation(flags.repo);
   const baseSha = await resolveRemoteRef(repo, flags.ref);
-  const { store, queue, url } = await openQueueLog('submit', flags);
+  const { store, queue, url } = await openQueueLog(dbUrl);
   try {
     const runId = createRunId(Date.now());
     await queue.submit({ runId, plan: document, planFile: path.basename(planFile), repo, ref: flags.ref, baseSha });

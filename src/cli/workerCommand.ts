@@ -7,7 +7,7 @@ import { EXIT } from './cliError.js';
 import { LlmConnectionFlagsSchema, givenConnection, parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { llmClientFromFlags } from './llmFlag.js';
-import { openQueueLog } from './queueLog.js';
+import { openQueueLog, queueUrl } from './queueLog.js';
 
 export const WorkerFlagsSchema = z.object({
   db: z.string().optional(),
@@ -25,10 +25,11 @@ export type WorkerFlags = z.input<typeof WorkerFlagsSchema>;
  */
 export async function workerCommand(rawFlags: WorkerFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(WorkerFlagsSchema, rawFlags);
+  const dbUrl = queueUrl('worker', flags);
   const connection = LlmConnectionFlagsSchema.parse(flags);
   const llmClient = await llmClientFromFlags(connection);
   const workdir = path.resolve(flags.workdir ?? path.join(os.tmpdir(), `autopack-worker-${process.pid}`));
-  const { store, queue, url } = await openQueueLog('worker', flags);
+  const { store, queue, url } = await openQueueLog(dbUrl);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(EXIT.interrupted);

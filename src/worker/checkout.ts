@@ -35,36 +35,40 @@ export interface RunCheckout {
   branch: string;
   /** The branch as the remote has it (null: not pushed yet): what the next push expects to replace. */
   remoteHead: string | null;
+  /** The bare clone the worktree belongs to, shared by this worker's runs of the same repository. */
+  mirror: string;
 }
 
-/** Fetches into a repository's bare clone one at a time: git locks its refs while fetching. */
-const fetching = new Map<string, Promise<unknown>>();
+/**
+ * The git commands that change a bare clone's refs or worktree list (fetch, worktree add and remove, a push,
+ * which updates the remote-tracking ref) run one at a time per clone: git takes a lock on each ref it
+ * updates and fails, rather than waits, when another command holds it.
+ */
+const mirrorTurns = new Map<string, Promise<unknown>>();
 
-async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const before = fetching.get(key) ?? Promise.resolve();
+async function inTurn<T>(mirror: string, work: () => Promise<T>): Promise<T> {
+  const before = mirrorTurns.get(mirror) ?? Promise.resolve();
   const mine = before.catch(() => {}).then(work);
-  fetching.set(key, mine);
+  mirrorTurns.set(mirror, mine);
   try {
     return await mine;
   } finally {
-    if (fetching.get(key) === mine) fetching.delete(key);
+    if (mirrorTurns.get(mirror) === mine) mirrorTurns.delete(mirror);
   }
 }
 
-async function fetchMirror(workdir: string, repo: string): Promise<string> {
-  const mirror = path.join(workdir, 'repos', createHash('sha256').update(repo).digest('hex').slice(0, 16));
-  return serialised(mirror, async () => {
-    if (!fs.existsSync(path.join(mirror, 'HEAD'))) {
-      fs.rmSync(mirror, { recursive: true, force: true });
-      fs.mkdirSync(mirror, { recursive: true });
-      await runGit(mirror, ['init', '--quiet', '--bare']);
-      // A remote with the usual refspec: the remote's branches land in refs/remotes/origin/*, never on the
-      // local branches the run worktrees have checked out.
-      await runGit(mirror, ['remote', 'add', 'origin', repo]);
-    }
-    await runGit(mirror, ['fetch', '--quiet', '--prune', '--tags', 'origin']);
-    return mirror;
-  });
+async function fetchMirror(mirror: string, repo: string): Promise<void> {
+  if (!fs.existsSync(path.join(mirror, 'HEAD'))) {
+    fs.rmSync(mirror, { recursive: true, force: true });
+    fs.mkdirSync(mirror, { recursive: true });
+    await runGit(mirror, ['init', '--quiet', '--bare']);
+    // A remote with the usual refspec: the remote's branches land in refs/remotes/origin/*, never on the
+    // local branches the run worktrees have checked out.
+    await runGit(mirror, ['remote', 'add', 'origin', repo]);
+    // No automatic gc while runs commit in its worktrees: it would repack refs under them.
+    await runGit(mirror, ['config', 'gc.auto', '0']);
+  }
+  await runGit(mirror, ['fetch', '--quiet', '--prune', '--tags', 'origin']);
 }
 
 /**
@@ -72,7 +76,12 @@ async function fetchMirror(workdir: string, repo: string): Promise<string> {
  * over: every phase committed before is there), or else from the commit it was submitted at.
  */
 export async function checkoutRun(workdir: string, repo: string, runId: string, baseSha: string): Promise<RunCheckout> {
-  const mirror = await fetchMirror(workdir, repo);
+  const mirror = path.join(workdir, 'repos', createHash('sha256').update(repo).digest('hex').slice(0, 16));
+  return inTurn(mirror, () => checkoutInTurn(mirror, workdir, repo, runId, baseSha));
+}
+
+async function checkoutInTurn(mirror: string, workdir: string, repo: string, runId: string, baseSha: string): Promise<RunCheckout> {
+  await fetchMirror(mirror, repo);
   const branch = worktreeBranch(runId);
   const remote = await runGit(mirror, ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], { allowExitCodes: [1] });
   const remoteHead = remote.exitCode === 0 ? remote.stdout.trim() : null;
@@ -86,7 +95,7 @@ export async function checkoutRun(workdir: string, repo: string, runId: string, 
   fs.rmSync(dir, { recursive: true, force: true });
   await runGit(mirror, ['worktree', 'prune']);
   await runGit(mirror, ['worktree', 'add', '--quiet', '-B', branch, dir, remoteHead ?? baseSha]);
-  return { dir, branch, remoteHead };
+  return { dir, branch, remoteHead, mirror };
 }
 
 /**
@@ -97,7 +106,9 @@ export async function pushRun(checkout: RunCheckout, sha: string): Promise<void>
   const ref = `refs/heads/${checkout.branch}`;
   const lease = `--force-with-lease=${ref}:${checkout.remoteHead ?? ''}`;
   if (checkout.remoteHead === sha) return;
-  const pushed = await runGit(checkout.dir, ['push', '--quiet', '--porcelain', lease, 'origin', `${sha}:${ref}`], { allowExitCodes: [1] });
+  const pushed = await inTurn(checkout.mirror, () =>
+    runGit(checkout.dir, ['push', '--quiet', '--porcelain', lease, 'origin', `${sha}:${ref}`], { allowExitCodes: [1] }),
+  );
   if (pushed.exitCode !== 0) {
     throw new AutopackError(
       'GIT_FAILED',
@@ -109,6 +120,8 @@ export async function pushRun(checkout: RunCheckout, sha: string): Promise<void>
 
 /** The run's worktree goes once it ended; its branch is on the remote. */
 export async function removeCheckout(checkout: RunCheckout): Promise<void> {
-  await runGit(checkout.dir, ['worktree', 'remove', '--force', checkout.dir], { allowExitCodes: [128] }).catch(() => {});
-  fs.rmSync(checkout.dir, { recursive: true, force: true });
+  await inTurn(checkout.mirror, async () => {
+    await runGit(checkout.mirror, ['worktree', 'remove', '--force', checkout.dir], { allowExitCodes: [128] }).catch(() => {});
+    fs.rmSync(checkout.dir, { recursive: true, force: true });
+  });
 }

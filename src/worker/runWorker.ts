@@ -40,6 +40,8 @@ export interface WorkerSummary {
 }
 
 const DEFAULT_POLL_MS = 1_000;
+/** A run that errors before it starts (its clone, its plan) is handed back this many times, then finished as errored. */
+const MAX_CLAIMS = 3;
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -143,8 +145,15 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
       log(`autopack worker: gave up ${run.runId}: ${error.message}`);
       return;
     }
+    // Perhaps passing (the remote or the database briefly out of reach): another claim may succeed.
+    if (run.claims < MAX_CLAIMS) {
+      summary.handedBack += 1;
+      log(`autopack worker: ${run.runId} errored (claim ${run.claims} of ${MAX_CLAIMS}), handed back: ${describe(error)}`);
+      await options.queue.handBack(run.runId, fence).catch(() => {});
+      return;
+    }
     summary.errored += 1;
-    log(`autopack worker: ${run.runId} errored: ${describe(error)}`);
+    log(`autopack worker: ${run.runId} errored on its claim ${run.claims}, finished as errored: ${describe(error)}`);
     await options.queue.finish(run.runId, fence, `errored: ${describe(error)}`).catch(() => {});
   } finally {
     if (checkout !== null) await removeCheckout(checkout);

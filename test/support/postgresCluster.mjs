@@ -50,18 +50,23 @@ export async function startPostgresCluster({ durable = false } = {}) {
   const bin = postgresBinDir();
   if (bin === null) {
     throw new Error(
-      'the PostgreSQL store tests need a PostgreSQL server: install it (Debian: apt-get install postgresql), ' +
-        'point AUTOPACK_PG_BIN at its bin directory, or set AUTOPACK_TEST_PG_URL to a database the tests may use',
+      'a throwaway PostgreSQL cluster needs the PostgreSQL server installed: install it (Debian: apt-get install postgresql), ' +
+        'point AUTOPACK_PG_BIN at its bin directory, or (tests) set AUTOPACK_TEST_PG_URL to a database the tests may use',
     );
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-pg-'));
   if (isRoot()) await run('chown', ['postgres:postgres', dir]);
   const data = path.join(dir, 'data');
   const port = await freeLoopbackPort();
-  await asClusterOwner(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', ...(durable ? [] : ['--no-sync']), '--no-instructions']);
   const unsafe = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
   const settings = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir}${unsafe} -c max_connections=200`;
-  await asClusterOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-o', settings, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  try {
+    await asClusterOwner(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', ...(durable ? [] : ['--no-sync']), '--no-instructions']);
+    await asClusterOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-o', settings, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

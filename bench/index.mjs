@@ -1,4 +1,5 @@
-// `npm run bench`: autopack's own overhead, replay and resume, against the floor and against LangGraph.
+// `npm run bench`: autopack's own overhead, replay and resume, against the floor and against LangGraph;
+// then the PostgreSQL log (overhead beside SQLite, runs per minute by 1, 2 and 4 workers: bench/scaleOut.mjs).
 // Prints a table and writes bench/results.json. Not part of `npm test`: figures, not assertions.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,11 +10,13 @@ import { root, stats, tempDir } from './lib.mjs';
 import { floor, ours } from './overhead.mjs';
 import { buildLog } from './replay.mjs';
 import { crashedRun, floorToRequest, resumeLatency, resumeToRequest, startModelServer } from './resume.mjs';
+import { postgresFigures, postgresRows } from './scaleOut.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PHASES = Number(process.env.BENCH_PHASES ?? 1000);
 const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
 const RESUME_EVENTS = 10_000;
+const SCALEOUT_RUNS = Number(process.env.BENCH_SCALEOUT_RUNS ?? 12);
 const log = (text) => process.stderr.write(`${text}\n`);
 const ratios = (a, b) => stats(a.map((x, i) => x / b[i]));
 
@@ -137,6 +140,9 @@ for (const durability of ['normal', 'full']) {
   results.peer.bytesPerPhase = stats(bytes);
 }
 
+// 7, 8: the log on PostgreSQL (a throwaway cluster on this machine), or why it was skipped.
+results.postgres = await postgresFigures({ phases: PHASES, runs: RUNS, scaleOutRuns: SCALEOUT_RUNS, log });
+
 const fmt = (s, digits = 2) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 const n = results.overhead_normal;
 const f = results.overhead_full;
@@ -152,6 +158,7 @@ const rows = [
   ['resume with a scripted model (whole log read)', `${fmt(results.resume.wholeLogReadMs, 0)} ms`, 'to its first logged effect', ''],
   ['LangGraph resume (to its first node)', `${fmt(results.peer.resume.ms, 0)} ms`, `${results.peer.resume.checkpoints} checkpoints`, `ours x${results.resume.peerRatio.toFixed(2)} (${(1 / results.resume.peerRatio).toFixed(1)} times faster)`],
   ['LangGraph overhead per phase', `${fmt(results.peer.msPerPhase, 3)} ms`, `ours ${n.msPerPhase.median.toFixed(3)} ms`, `ours x${(n.msPerPhase.median / results.peer.msPerPhase.median).toFixed(2)}`],
+  ...postgresRows(results.postgres),
 ];
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length)));
 process.stdout.write(`${rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n')}\n\nmedian (min–max) of ${RUNS} runs; ratios pair by pair\n`);

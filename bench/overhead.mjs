@@ -7,25 +7,29 @@ import { dbBytes, dist, instantModel, smallFilePlan, tempDir } from './lib.mjs';
 
 const { PhaseExecutor, createSqliteEventStore } = await import(dist('index.js'));
 
-/** Runs the plan through PhaseExecutor; returns ms per phase, events per phase, bytes per phase, and the rows. */
-export async function ours(phases, durability) {
+/**
+ * Runs the plan through PhaseExecutor; returns ms per phase, events per phase, bytes per phase, and the rows.
+ * With `eventStore` (a PostgreSQL log, say) the run is logged there instead of a fresh SQLite file, and no
+ * size is measured.
+ */
+export async function ours(phases, durability, { eventStore } = {}) {
   const dir = tempDir();
   const repo = path.join(dir, 'repo');
   fs.mkdirSync(repo);
   const dbPath = path.join(dir, 'log.db');
-  const executor = new PhaseExecutor({ llmClient: instantModel, repoRoot: repo, dbPath, durability });
+  const executor = new PhaseExecutor({ llmClient: instantModel, repoRoot: repo, durability, ...(eventStore === undefined ? { dbPath } : { eventStore }) });
   const plan = smallFilePlan(phases);
   const started = performance.now();
   const result = await executor.runPlan({ phases: plan, maxRetries: 0, enableHealthChecks: false, stopOnFailure: true });
   const elapsed = performance.now() - started;
   await executor.close();
   if (result.successful_phases !== phases) throw new Error(`only ${result.successful_phases} of ${phases} phases succeeded`);
-  const store = createSqliteEventStore(dbPath, { readonly: true });
+  const store = eventStore ?? createSqliteEventStore(dbPath, { readonly: true });
   const events = await store.read(result.run_id);
-  await store.close();
-  const bytes = dbBytes(dbPath);
+  if (eventStore === undefined) await store.close();
+  const bytes = eventStore === undefined ? dbBytes(dbPath) : null;
   fs.rmSync(dir, { recursive: true, force: true });
-  return { msPerPhase: elapsed / phases, eventsPerPhase: events.length / phases, bytesPerPhase: bytes / phases, events };
+  return { msPerPhase: elapsed / phases, eventsPerPhase: events.length / phases, bytesPerPhase: bytes === null ? null : bytes / phases, events };
 }
 
 /** As the durability level promises: `normal` survives a process crash (no fsync), `full` a power cut. */

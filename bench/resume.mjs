@@ -51,10 +51,10 @@ export async function crashedRun(events) {
 }
 
 /**
- * An OpenAI-compatible chat-completions server on 127.0.0.1 that answers at once with the file the
+ * An OpenAI-compatible chat-completions server on 127.0.0.1 that answers at once (or after `delayMs`) with the file the
  * phase asks for (as instantModel does), and resolves `nextRequest()` with when the next one arrived.
  */
-export async function startModelServer() {
+export async function startModelServer({ delayMs = 0 } = {}) {
   let waiting = [];
   const server = http.createServer((req, res) => {
     const arrivedAt = Date.now();
@@ -69,6 +69,7 @@ export async function startModelServer() {
         return;
       }
       const request = JSON.parse(body);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       const answer = await instantModel.complete({ messages: request.messages });
       const completion = {
         id: `chatcmpl-${arrivedAt}`,

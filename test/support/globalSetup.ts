@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { staleBuildReason } from './buildFreshness.js';
-import { startPostgresCluster, type PostgresCluster } from './postgresCluster.js';
+import { startPostgresCluster, type PostgresCluster } from './postgresCluster.mjs';
 import { cliPath, projectRoot } from './runCli.js';
 
 /** Runs one step of the build, failing with its output. */

@@ -154,14 +154,16 @@ async function scenario(delayMs: number, body: (s: Scenario) => Promise<void>): 
 }
 
 describe('workers on a PostgreSQL queue', () => {
-  it('run queued runs to the end on their branches, one commit per phase, and runs lists what is queued', async () => {
+  it('run queued runs to the end on their branches, one commit per phase, several at once in one clone; runs lists what is queued', async () => {
     await scenario(0, async ({ db, url, base, server }) => {
-      const ids = await submit(db, url, 2);
+      const ids = await submit(db, url, 4);
       const listed = await runCli(['runs', '--db', db, '--json']);
       expect((JSON.parse(listed.stdout) as { run_id: string; status: string }[]).map((r) => [r.run_id, r.status])).toEqual(ids.map((id) => [id, 'queued']));
-      startWorker(db, server.baseURL, tempDir(), ['--concurrency', '2']);
+      // Four runs at once fetch, add worktrees and push in the same bare clone.
+      const worker = startWorker(db, server.baseURL, tempDir(), ['--concurrency', '4']);
       await checkRuns(db, url, base, ids);
       expect(server.requests).toHaveLength(ids.length * PHASES.length);
+      expect(worker.stderr()).not.toMatch(/errored/);
     });
   }, 120_000);
 

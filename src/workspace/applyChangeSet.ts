@@ -47,8 +47,9 @@ interface Target {
 
 function readIfExists(file: string): { content: Buffer; mode: number } | null {
   try {
-    const stat = fs.lstatSync(file);
-    if (!stat.isFile()) return null;
+    // A new file is the common case: its absence is answered without building an error.
+    const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (stat === undefined || !stat.isFile()) return null;
     return { content: fs.readFileSync(file), mode: stat.mode & 0o7777 };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;

@@ -49,9 +49,9 @@ function syncDirFor(durability, dir) {
 
 /**
  * The least the same work can cost: the same event rows (the very JSON ours wrote), appended one
- * IMMEDIATE transaction each with the same version check, and per phase the same file system calls as
- * ours' apply (backup folder, manifest written aside and renamed, the new file staged and renamed into
- * place), fsynced, files and directories, only at `full`, as that level promises.
+ * IMMEDIATE transaction each with the same version check, and per phase the file written aside and
+ * renamed into place, fsynced (the file, then its directory) only at `full`, as that level promises. Each
+ * phase creates a file that did not exist, so there is no pre-image to keep: no backup folder either.
  */
 export function floor(events, phases, durability) {
   const dir = tempDir();
@@ -76,11 +76,6 @@ export function floor(events, phases, durability) {
   const started = performance.now();
   for (let p = 0, r = 0; p < phases; p += 1) {
     for (let k = 0; k < perPhase && r < rows.length; k += 1, r += 1) append.immediate(rows[r]);
-    const backup = path.join(dir, 'backups', `phase-${p}`);
-    fs.mkdirSync(backup, { recursive: true });
-    writeFor(durability, path.join(backup, 'manifest.json.tmp'), '[{"path":"f.txt","existedBefore":false}]');
-    fs.renameSync(path.join(backup, 'manifest.json.tmp'), path.join(backup, 'manifest.json'));
-    syncDirFor(durability, backup);
     const staged = path.join(repo, `.f${p}.txt.tmp`);
     writeFor(durability, staged, `content of f${p}.txt\n`);
     fs.renameSync(staged, path.join(repo, `f${p}.txt`));

@@ -10,14 +10,9 @@ import { writeFileFor, syncDirsFor, type WriteDurability } from './durableWrite.
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
 import { repoKey, resolveInside } from './resolveInside.js';
+import type { PreparedFile } from './preparedFile.js';
 import { stagedPathFor } from './stagedPath.js';
 import { writeProblem } from './writeTarget.js';
-
-export interface PreparedFile {
-  path: string;
-  beforeSha256: string | null;
-  afterSha256: string | null;
-}
 
 export interface ApplyChangeSetInput {
   repoRoot: string;
@@ -27,9 +22,15 @@ export interface ApplyChangeSetInput {
   durability?: WriteDurability;
   /**
    * Told, once pre-images are safe, what each file goes from and to; awaited before the first file is
-   * replaced (the run logs it durably there).
+   * staged or replaced (the run logs it durably there).
    */
   onPrepared?: (files: PreparedFile[]) => void | Promise<void>;
+  /**
+   * What `onPrepared` was told when an earlier process began this same apply and died before it was done
+   * (the run's log has it): the files it may have written. Absent when nothing was prepared, so nothing of
+   * this apply can be in the tree. Needed to undo new files, which leave no backup folder.
+   */
+  preparedBefore?: readonly PreparedFile[];
 }
 
 
@@ -46,8 +47,9 @@ interface Target {
 
 function readIfExists(file: string): { content: Buffer; mode: number } | null {
   try {
-    const stat = fs.lstatSync(file);
-    if (!stat.isFile()) return null;
+    // A new file is the common case: its absence is answered without building an error.
+    const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (stat === undefined || !stat.isFile()) return null;
     return { content: fs.readFileSync(file), mode: stat.mode & 0o7777 };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -85,9 +87,9 @@ function removeEmptyDirs(repoRoot: string, dirs: readonly string[]): void {
 }
 
 /**
- * Applies a validated change set all-or-nothing: pre-images saved, every new file staged beside its
- * target and fsynced, then renamed into place. On any error, whatever was committed is put back and
- * the error says the repository was left as it was.
+ * Applies a validated change set all-or-nothing: the pre-images of files that exist saved, every new
+ * content staged beside its target (fsynced at `full`), then renamed into place. On any error, whatever
+ * was committed is put back and the error says the repository was left as it was.
  */
 export async function applyChangeSet(input: ApplyChangeSetInput): Promise<AppliedChangeSet> {
   const repoRoot = path.resolve(input.repoRoot);
@@ -100,7 +102,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   const durability = input.durability ?? 'normal';
   let current = '';
 
-  await recoverInterruptedApply(repoRoot, input.backupDir, input.changes);
+  await recoverInterruptedApply(repoRoot, input.backupDir, input.changes, input.preparedBefore);
   // Validation saw the tree as it was then: before anything is written, every target is checked as it is now.
   const realRoot = fs.realpathSync.native(repoRoot);
   for (const target of targets) {
@@ -119,30 +121,37 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     if (problem !== null) throw new Error(problem);
   };
   let files: AppliedFile[] = [];
+  let backedUp = false;
   try {
-    fs.mkdirSync(input.backupDir, { recursive: true });
     const manifest: BackupManifestEntry[] = [];
     for (const [index, target] of targets.entries()) {
       current = target.relative;
       const existing = readIfExists(target.absolute);
       target.before = existing?.content ?? null;
       target.fileMode = existing?.mode ?? null;
-      const backupFile = existing === null ? null : String(index);
-      target.backupFile = backupFile;
-      if (existing !== null && backupFile !== null) writeFileFor(durability, path.join(input.backupDir, backupFile), existing.content);
+      target.backupFile = existing === null ? null : String(index);
       manifest.push({
         path: target.relative,
         existedBefore: existing !== null,
         beforeSha256: existing === null ? null : sha256(existing.content),
-        backupFile,
+        backupFile: target.backupFile,
         fileMode: target.fileMode,
       });
     }
-    // The manifest appears whole or not at all: it is what a resumed run trusts to undo a half-done apply.
-    const manifestTmp = path.join(input.backupDir, `${MANIFEST_FILE}.tmp`);
-    writeFileFor(durability, manifestTmp, JSON.stringify(manifest, null, 2), 0o644, 'w');
-    fs.renameSync(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
-    syncDirsFor(durability, [input.backupDir]);
+    // Only files that exist have something to put back. When none does, there is no backup folder: the
+    // log's `changes.prepared`, durable before anything is staged, is all a resumed run needs to undo them.
+    if (targets.some((target) => target.before !== null)) {
+      backedUp = true;
+      fs.mkdirSync(input.backupDir, { recursive: true });
+      for (const target of targets) {
+        if (target.before !== null && target.backupFile !== null) writeFileFor(durability, path.join(input.backupDir, target.backupFile), target.before);
+      }
+      // The manifest appears whole or not at all: it is what a resumed run trusts to undo a half-done apply.
+      const manifestTmp = path.join(input.backupDir, `${MANIFEST_FILE}.tmp`);
+      writeFileFor(durability, manifestTmp, JSON.stringify(manifest, null, 2), 0o644, 'w');
+      fs.renameSync(manifestTmp, path.join(input.backupDir, MANIFEST_FILE));
+      syncDirsFor(durability, [input.backupDir]);
+    }
     files = targets.map((target, index) => {
       const content = target.change.mode === 'delete' ? null : (target.change.new_content ?? '');
       return {
@@ -191,11 +200,13 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
     const notUndone = undo(repoRoot, input.backupDir, targets, committed, createdDirs);
     if (notUndone.length > 0) {
       // The tree is neither as it was nor as the attempt writes it: another attempt must not start from it.
+      const guide = backedUp
+        ? `manifest.json in ${input.backupDir} lists the attempt's files and their pre-images`
+        : 'none of the attempt\'s files existed before it';
       throw new AutopackError(
         'ROLLBACK_FAILED',
         `could not write ${current}: ${reason}; undoing the attempt then failed, so the repository is not as it was: ` +
-          `${notUndone.join('; ')}. Put those files back by hand (manifest.json in ${input.backupDir} lists the attempt's files ` +
-          'and their pre-images), then start a new run',
+          `${notUndone.join('; ')}. Put those files back by hand (${guide}), then start a new run`,
         { cause: error },
       );
     }

@@ -1,5 +1,6 @@
 export { applyChangeSet } from './applyChangeSet.js';
-export type { ApplyChangeSetInput, PreparedFile } from './applyChangeSet.js';
+export type { ApplyChangeSetInput } from './applyChangeSet.js';
+export type { PreparedFile } from './preparedFile.js';
 export { MANIFEST_FILE } from './backupManifest.js';
 export type { BackupManifestEntry } from './backupManifest.js';
 export { recoverInterruptedApply } from './recoverApply.js';

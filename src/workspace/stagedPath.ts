@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
 /**
@@ -7,7 +7,8 @@ import path from 'node:path';
  * the target's, the same for every write, so a file that could be staged can always be put back.
  */
 export function stagedPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.autopack-${randomBytes(4).toString('hex')}.tmp`);
+  // The UUID's first 8 hex digits are random; node draws them from a cached pool, not a system call each.
+  return path.join(path.dirname(target), `.${path.basename(target)}.autopack-${randomUUID().slice(0, 8)}.tmp`);
 }
 
 /**

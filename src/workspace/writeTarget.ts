@@ -42,13 +42,14 @@ export function directoryProblem(realRoot: string, absolute: string): string | n
 
 /** Why `absolute` itself must not be written now, or null: a symlink there would be replaced (or written through). */
 export function targetProblem(absolute: string): string | null {
-  let stat: fs.Stats;
+  let stat: fs.Stats | undefined;
   try {
-    stat = fs.lstatSync(absolute);
+    // Absent is the common case (a new file): answered without building an error.
+    stat = fs.lstatSync(absolute, { throwIfNoEntry: false });
   } catch (error) {
     return isAbsent(error) ? null : `cannot check it (${osErrorText(error)})`;
   }
-  if (!stat.isSymbolicLink()) return null;
+  if (stat === undefined || !stat.isSymbolicLink()) return null;
   let to: string;
   try {
     to = fs.readlinkSync(absolute);

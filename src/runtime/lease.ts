@@ -43,7 +43,10 @@ export interface HoldLeaseOptions {
   ttlMs?: number;
   /** How often it is renewed when nothing else renews it; a fifth of the ttl, at most LEASE_HEARTBEAT_MS, by default. */
   heartbeatMs?: number;
-  /** A lease this process claimed already (a worker's claim from the run queue): held on instead of taking a new one. */
+  /**
+   * A lease this process claimed already (a worker's claim from the run queue): held on instead of taking
+   * a new one, and not released at the end: the claimer does that once it has recorded the run's end.
+   */
   claimed?: LeaseFence;
 }
 
@@ -146,7 +149,8 @@ export async function holdLease(
       if (released) return;
       released = true;
       clearInterval(timer);
-      if (lost) return;
+      // A lease the caller claimed is the caller's to release (a worker records the run's end first).
+      if (lost || options.claimed !== undefined) return;
       try {
         await store.releaseLease(runId, fence);
       } catch {

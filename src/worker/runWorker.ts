@@ -137,6 +137,7 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
       return;
     }
     const recorded = await options.queue.finish(run.runId, fence, result.status);
+    await options.store.releaseLease(run.runId, fence);
     summary.finished += 1;
     log(`autopack worker: ${run.runId} ${result.status}: ${result.successful_phases}/${result.total_phases} phase(s), branch ${checkout.branch}${recorded ? '' : ' (its lease was gone before the queue was told)'}`);
   } catch (error) {
@@ -155,6 +156,7 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
     summary.errored += 1;
     log(`autopack worker: ${run.runId} errored on its claim ${run.claims}, finished as errored: ${describe(error)}`);
     await options.queue.finish(run.runId, fence, `errored: ${describe(error)}`).catch(() => {});
+    await options.store.releaseLease(run.runId, fence).catch(() => {});
   } finally {
     if (checkout !== null) await removeCheckout(checkout);
   }

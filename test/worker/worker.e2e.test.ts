@@ -164,6 +164,11 @@ describe('workers on a PostgreSQL queue', () => {
       await checkRuns(db, url, base, ids);
       expect(server.requests).toHaveLength(ids.length * PHASES.length);
       expect(worker.stderr()).not.toMatch(/errored/);
+      // Each run was claimed once, and its end recorded by the worker that ran it.
+      const { store, queue } = await openPostgresLog(db);
+      const runs = await queue.list();
+      await store.close();
+      expect(runs.map((r) => [r.claims, r.outcome])).toEqual(ids.map(() => [1, 'succeeded']));
     });
   }, 120_000);
 

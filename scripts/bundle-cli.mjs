@@ -41,6 +41,9 @@ const { outputFiles } = await build({
   // The tokenizer's 3 MB of tables are loaded only near a prompt budget: not read on every start.
   external: ['gpt-tokenizer', 'better-sqlite3/package.json'],
   plugins: [betterSqliteAddon],
+  // The `openai` SDK's uses of the global Headers and FormData get stand-ins that do not load node's fetch
+  // engine (src/cli/bundleGlobals.ts): with nodeFetch, a model request then never loads it.
+  inject: [path.join(root, 'dist', 'cli', 'bundleGlobals.js')],
   // The lazy `import()`s of commands and of the model SDK become lazy initialisers inside the bundle (and
   // require() for the externals), so the bundle never needs node's ESM loader.
   supported: { 'dynamic-import': false },

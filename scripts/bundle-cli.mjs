@@ -42,8 +42,10 @@ const { outputFiles } = await build({
   external: ['gpt-tokenizer', 'better-sqlite3/package.json'],
   plugins: [betterSqliteAddon],
   // The `openai` SDK's uses of the global Headers and FormData get stand-ins that do not load node's fetch
-  // engine (src/cli/bundleGlobals.ts): with nodeFetch, a model request then never loads it.
+  // engine, and its globalThis.ReadableStream one that does not load web streams (src/cli/bundleGlobals.ts):
+  // with nodeFetch, a model request then loads neither.
   inject: [path.join(root, 'dist', 'cli', 'bundleGlobals.js')],
+  define: { 'globalThis.ReadableStream': 'LazyReadableStream' },
   // The lazy `import()`s of commands and of the model SDK become lazy initialisers inside the bundle (and
   // require() for the externals), so the bundle never needs node's ESM loader.
   supported: { 'dynamic-import': false },

@@ -41,6 +41,11 @@ const { outputFiles } = await build({
   // The tokenizer's 3 MB of tables are loaded only near a prompt budget: not read on every start.
   external: ['gpt-tokenizer', 'better-sqlite3/package.json'],
   plugins: [betterSqliteAddon],
+  // The `openai` SDK's uses of the global Headers and FormData get stand-ins that do not load node's fetch
+  // engine, and its globalThis.ReadableStream one that does not load web streams (src/cli/bundleGlobals.ts):
+  // with nodeFetch, a model request then loads neither.
+  inject: [path.join(root, 'dist', 'cli', 'bundleGlobals.js')],
+  define: { 'globalThis.ReadableStream': 'LazyReadableStream' },
   // The lazy `import()`s of commands and of the model SDK become lazy initialisers inside the bundle (and
   // require() for the externals), so the bundle never needs node's ESM loader.
   supported: { 'dynamic-import': false },
@@ -56,6 +61,13 @@ const { outputFiles } = await build({
 // The bundle's last line names its content: the code cache is keyed by it (src/cli/codeCache.cts), since
 // V8 checks only a source's length, and npm gives every installed file the same time.
 for (const file of outputFiles) {
+  // esbuild escapes non-ASCII text, except where an escape would change a value (inside String.raw). One
+  // such character makes node decode the whole file as a two-byte string: ~5 ms more on every start.
+  const nonAscii = /[^\x00-\x7f]/.exec(file.text);
+  if (nonAscii !== null && file.path.endsWith('.cjs')) {
+    const around = file.text.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20);
+    throw new Error(`${file.path}: non-ASCII ${JSON.stringify(nonAscii[0])} in ${JSON.stringify(around)}; spell it as an escape (\\u${nonAscii[0].charCodeAt(0).toString(16).padStart(4, '0')}) in the source`);
+  }
   const text = file.path.endsWith('.cjs') ? `${file.text}//# autopack-build=${createHash('sha256').update(file.text).digest('hex').slice(0, 16)}\n` : file.text;
   fs.writeFileSync(file.path, text);
 }

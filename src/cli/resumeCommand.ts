@@ -23,6 +23,8 @@ export type ResumeFlags = z.input<typeof ResumeFlagsSchema>;
 
 interface RunToResume {
   runId: string;
+  /** The run's first event, handed on to the executor so that the run's start is parsed once. */
+  first: StoredRunEvent;
   start: RunStartedData;
 }
 
@@ -57,7 +59,7 @@ async function findRun(runArg: string | undefined, last: boolean, location: { re
     const runId = runArg ?? (await store.listStreams()).at(-1)?.stream;
     if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);
     await requireRun(store, runId, dbPath);
-    return { runId, start: (await readRunStart(store, runId, dbPath)).start };
+    return { runId, ...(await readRunStart(store, runId, dbPath)) };
   } finally {
     await store.close();
   }
@@ -65,7 +67,7 @@ async function findRun(runArg: string | undefined, last: boolean, location: { re
 
 export async function resumeCommand(runArg: string | undefined, rawFlags: ResumeFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(ResumeFlagsSchema, rawFlags);
-  const { runId, start } = await findRun(runArg, flags.last, flags);
+  const { runId, first, start } = await findRun(runArg, flags.last, flags);
   // A worktree run works in a folder of its own, recreated from its branch if it is gone.
   const checkout = start.options.git?.worktree?.checkout ?? start.repoRoot;
   if (!fs.existsSync(checkout)) {
@@ -87,6 +89,6 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   const budget = budgetFrom(flags);
   io.stderr(`autopack: resuming ${runId} in ${start.repoRoot}`);
   return driveRun(executor, { json: flags.json, io, totalPhases: start.phases.length }, (signal) =>
-    executor.resume(runId, { signal, ...(history === undefined ? {} : { history }), ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
+    executor.resume(runId, { signal, first, ...(history === undefined ? {} : { history }), ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
   );
 }

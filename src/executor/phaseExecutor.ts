@@ -154,8 +154,12 @@ function wholeLog(events: StoredRunEvent[]): ReadLog {
  * What a resume needs of a long log, without reading it all: the first event (the run's start) and the
  * tail from the phase in progress on (the machines re-run only that phase; the finished ones are counts).
  */
-async function logTail(store: EventStore, runId: string, dbPath: string): Promise<ReadLog> {
-  const { first } = await readRunStart(store, runId, dbPath);
+async function logTail(store: EventStore, runId: string, dbPath: string, known: StoredRunEvent | undefined): Promise<ReadLog> {
+  // The run's start is ~300 KB of JSON in a long plan: read and parsed once, by the caller if it has.
+  if (known !== undefined && (known.stream !== runId || known.seq !== 1)) {
+    throw new AutopackError('INPUT_INVALID', `resume(${JSON.stringify(runId)}): options.first is event ${known.seq} of ${known.stream}, not this run's first event`);
+  }
+  const first = known ?? (await readRunStart(store, runId, dbPath)).first;
   const lastFinished = await store.lastOfType(runId, 'phase.finished');
   // Without the orchestrator's counts in it (an older log), the tail alone cannot say what came before.
   if (lastFinished?.type !== 'phase.finished' || lastFinished.data.succeeded === undefined) return wholeLog(await store.read(runId));
@@ -177,6 +181,8 @@ export interface ResumeOptions {
   budget?: RunBudget;
   /** The run's log, if the caller has just read it. */
   history?: StoredRunEvent[];
+  /** The run's first event (its run.started), if the caller has just read it. */
+  first?: StoredRunEvent;
   /** Where the run's files are now, when not where it started (a worker that took the run over). */
   repoRoot?: string;
   /**
@@ -341,7 +347,7 @@ export class PhaseExecutor {
    */
   async resume(runId: string, options: ResumeOptions = {}): Promise<OrchestrationResult> {
     const store = await this.openStore();
-    const read = options.history === undefined ? await logTail(store, runId, describeLocation(this.dbPath)) : wholeLog(options.history);
+    const read = options.history === undefined ? await logTail(store, runId, describeLocation(this.dbPath), options.first) : wholeLog(options.history);
     const history = read.events;
     const logged = compatibleStart(runStartOf(history[0], runId, describeLocation(this.dbPath)));
     const start = options.repoRoot === undefined ? logged : { ...logged, repoRoot: path.resolve(options.repoRoot) };

@@ -5,7 +5,7 @@
  * that merely contains "..." (Python's Ellipsis, spread syntax, "Loading...") is never a placeholder.
  */
 
-const ELLIPSIS = String.raw`(?:\.{3}|…)`;
+const ELLIPSIS = String.raw`(?:\.{3}|\u2026)`; // \u2026 is …, spelled so the CLI bundle stays ASCII (scripts/bundle-cli.mjs)
 /** Where a comment's text starts in the common languages: //, #, /*, *, <!--, --, ;, %, {/* (JSX). */
 const COMMENT = /^(?:\/\/+|#+|\/\*+|\*+|<!--|--|;+|%+|\{\/\*)\s*(.*?)\s*(?:\*\/\}?|-->)?\s*$/;
 const ELISION_WORDS = String.raw`(?:rest|remaining|existing|unchanged|same|previous|omitted|original|other|as before|etc)`;
@@ -15,7 +15,7 @@ const LEADING_ELLIPSIS = new RegExp(String.raw`^[(\[]?\s*${ELLIPSIS}\s*(?:[)\]]\
 /** "rest of the file unchanged", "rest of the code remains the same", with or without dots. */
 const REST_OF = /\brest of (?:the |this )?(?:file|code|class|function|module|implementation|component|content|methods|functions|tests|document|page|styles)\b.*\b(?:unchanged|the same|as before|as is|omitted|stays|here)\b/i;
 /** "existing code here", "remaining methods unchanged", "other functions omitted". */
-const KEPT_CODE = /\b(?:existing|remaining|other|previous|original|unchanged)\s+(?:code|methods|functions|content|implementation|logic|tests|imports|properties|fields|styles|routes|handlers|cases|sections)\b.*(?:\b(?:unchanged|the same|as before|here|omitted|remains?|stays?|goes here)\b|\.{3}|…)/i;
+const KEPT_CODE = /\b(?:existing|remaining|other|previous|original|unchanged)\s+(?:code|methods|functions|content|implementation|logic|tests|imports|properties|fields|styles|routes|handlers|cases|sections)\b.*(?:\b(?:unchanged|the same|as before|here|omitted|remains?|stays?|goes here)\b|\.{3}|\u2026)/i;
 /** "[... unchanged ...]" or "[...]" standing alone on a line, in any file type. */
 const BRACKETED = new RegExp(String.raw`^\[\s*${ELLIPSIS}[^\]]*\]$|\[\s*${ELLIPSIS}[^\]]*\b${ELISION_WORDS}\b[^\]]*\]`, 'i');
 

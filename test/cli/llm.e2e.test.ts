@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OrchestrationResultSchema } from '../../src/index.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fakeOpenAIServer.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
-import { runCli } from '../support/runCli.js';
+import { projectRoot, runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
@@ -68,6 +68,20 @@ describe('autopack run with an OpenAI-compatible server (child process)', () => 
     expect(JSON.parse(replay.stdout)).toMatchObject({ status: 'succeeded', total_tokens: 1800 });
     expect(readTree(offline.repo)).toEqual(readTree(repo));
     expect(server.requests).toHaveLength(2);
+  });
+
+  it("sends its model requests without loading node's fetch engine (undici, ~35 ms of a resume) or its web streams", async () => {
+    server = await startFakeOpenAI([reply('a.txt', 'hello\n'), reply('b.txt', 'bye\n')]);
+    const { repo, plan, dir } = workspace();
+    const builtins = path.join(dir, 'builtins.txt');
+    const run = await runCli(['run', plan, '--repo', repo, '--base-url', server.baseURL, '--json'], {
+      env: { NODE_OPTIONS: `--require ${path.join(projectRoot, 'test', 'support', 'reportBuiltins.cjs')}`, AUTOPACK_TEST_BUILTINS_FILE: builtins },
+    });
+    expect(run.code).toBe(0);
+    expect(server.requests).toHaveLength(2);
+    const loaded = fs.readFileSync(builtins, 'utf8').split('\n');
+    expect(loaded).toContain('http');
+    expect(loaded.filter((m) => m.includes('undici') || m.includes('webstreams/readablestream'))).toEqual([]);
   });
 
   it('exits 3 on SIGINT during a slow model call: the request is aborted and the log ends interrupted', async () => {

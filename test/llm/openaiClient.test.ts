@@ -261,6 +261,36 @@ describe('OpenAIClient against a local OpenAI-compatible server', () => {
     expect(req.attempts).toEqual([expect.objectContaining({ outcome: 'error', errorCode: 'ABORTED' })]);
   });
 
+  it('gives up an attempt that takes longer than timeoutMs, as a retryable failure that says it timed out', async () => {
+    const { client, server, waits } = await clientFor([{ content: ANSWER, delayMs: 30_000 }, { content: ANSWER }], { timeoutMs: 200 });
+    const req = request();
+    const response = await client.complete(req);
+
+    expect(response.content).toBe(ANSWER);
+    expect(req.attempts.map((a) => [a.outcome, a.errorCode, a.message])).toEqual([
+      ['error', 'LLM_FAILED', expect.stringMatching(/timed out/)],
+      ['ok', undefined, undefined],
+    ]);
+    expect(waits).toHaveLength(1);
+    await expect.poll(() => server.abandoned).toBe(1);
+  });
+
+  it('retries a server it cannot reach, then says which address and what to check', async () => {
+    // A port that was just free: nothing listens there.
+    const closed = await startFakeOpenAI([]);
+    const baseURL = closed.baseURL;
+    await closed.close();
+    const client = new OpenAIClient({ baseURL, model: 'test-model', env: {}, sleep: async () => {}, random: () => 0.5, retry: { maxAttempts: 2 } });
+    const req = request();
+    const error = await failureOf(client.complete(req));
+
+    expect(error.code).toBe('LLM_FAILED');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain(`could not reach ${baseURL}: connect ECONNREFUSED`);
+    expect(error.message).toMatch(/is the server running and the base URL right\? \(gave up after 2 attempts/);
+    expect(req.attempts).toHaveLength(2);
+  });
+
   it('needs no key for a local server, but does for api.openai.com', async () => {
     const { client, server } = await clientFor([{ content: ANSWER }]);
     await client.complete(request());

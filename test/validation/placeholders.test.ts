@@ -18,6 +18,8 @@ describe('findElisionPlaceholder', () => {
     '[...]',
     '// ...',
     '# …',
+    '[… unchanged]',
+    '// existing imports …',
     '{/* ... existing JSX ... */}',
     '-- ... rest of the migration unchanged',
   ])('flags %j', (line) => {

@@ -7,6 +7,7 @@ import { formatZodError } from '../../model/formatZodError.js';
 import type { LLMAttempt, LLMClient, LLMRequest, LLMResponse, LLMUsage } from '../types.js';
 import { OPENAI_BASE_URL, resolveConnection, resolveModel } from './defaults.js';
 import { classifyError, type ClassifiedFailure } from './classifyError.js';
+import { nodeFetch } from './nodeFetch.js';
 import { DEFAULT_TRANSIENT_RETRY, jitteredDelayMs, serverRequestedDelayMs, type TransientRetryPolicy } from './retryPolicy.js';
 
 export { DEFAULT_MODEL, OPENAI_BASE_URL } from './defaults.js';
@@ -65,6 +66,12 @@ function usageOf(completion: OpenAI.Chat.Completions.ChatCompletion): LLMUsage {
 const NO_USAGE: LLMUsage = { promptTokens: 0, completionTokens: 0 };
 
 /**
+ * nodeFetch as the SDK's `fetch`. The SDK's type asks for a full Response; what it reads of one (status,
+ * headers, url, text(), json(), and a null body to cancel) is what nodeFetch's FetchResponse has.
+ */
+const sdkFetch = nodeFetch as unknown as NonNullable<NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetch']>;
+
+/**
  * An LLMClient for OpenAI and any server that speaks its chat-completions API (Ollama, vLLM, LM Studio,
  * llama.cpp, OpenRouter). The SDK's own retries are off: this client retries transient failures itself
  * so that every attempt can be reported and logged, and so that waits respect the run's cancellation.
@@ -96,7 +103,7 @@ export class OpenAIClient implements LLMClient {
       this.model = connection.model;
       this.baseURL = connection.baseURL;
       // Local servers ignore the key, but the SDK insists on one.
-      this.sdk = new OpenAI({ apiKey: connection.apiKey ?? 'no-key', baseURL: this.baseURL, maxRetries: 0, timeout: o.timeoutMs });
+      this.sdk = new OpenAI({ apiKey: connection.apiKey ?? 'no-key', baseURL: this.baseURL, maxRetries: 0, timeout: o.timeoutMs, fetch: sdkFetch });
     }
     this.timeoutMs = o.timeoutMs;
     this.retry = { ...DEFAULT_TRANSIENT_RETRY, ...o.retry };

@@ -9,8 +9,9 @@ import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
 import { claimOver, currentHolder, fenceHolds, renewedBy, toHolder, type LeaseRecord } from './leaseRules.js';
 
 /**
- * 2 added the leases table; 3 its epoch, ttl, expiry and released mark (lease fencing). Older logs are
- * upgraded in place: CREATE TABLE IF NOT EXISTS, then the columns a version-2 leases table lacks.
+ * 2 added the leases table; 3 its epoch, ttl, expiry and released mark (lease fencing), and the indexes
+ * for a resume's lookups. Older logs are upgraded in place: CREATE … IF NOT EXISTS, then the columns a
+ * version-2 leases table lacks.
  */
 const SCHEMA_VERSION = 3;
 /** The ttl a version-2 lease row is given on upgrade: what every lease had then. */
@@ -35,6 +36,10 @@ CREATE TABLE IF NOT EXISTS events (
   at        INTEGER NOT NULL,
   UNIQUE (stream, seq)
 ) STRICT;
+-- A resume looks up the run's last phase.finished and run.resumed: without these it walks the stream back
+-- (~19 ms over a 10,000-event run with no run.resumed). Partial, so other events pay nothing to insert.
+CREATE INDEX IF NOT EXISTS events_phase_finished ON events (stream, seq) WHERE type = 'phase.finished';
+CREATE INDEX IF NOT EXISTS events_run_resumed ON events (stream, seq) WHERE type = 'run.resumed';
 CREATE TABLE IF NOT EXISTS leases (
   stream        TEXT PRIMARY KEY,
   token         TEXT NOT NULL,
@@ -186,6 +191,13 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
   const selectLastOfType = db
     .prepare<[string, string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND type = ? ORDER BY seq DESC LIMIT 1`)
     .raw();
+  // The type spelled out, so SQLite can use the partial index for it (a bound parameter cannot match one).
+  const selectLastIndexed = new Map(
+    (['phase.finished', 'run.resumed'] as const).map((type) => [
+      type as string,
+      db.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND type = '${type}' ORDER BY seq DESC LIMIT 1`).raw(),
+    ]),
+  );
   const selectStreams = db.prepare<[], StreamRow>('SELECT * FROM streams ORDER BY created_at, stream');
 
   const version = (stream: string): number => selectVersion.get(stream)?.version ?? 0;
@@ -285,7 +297,8 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
     },
     version: async (stream) => version(stream),
     async lastOfType(stream, type) {
-      const row = selectLastOfType.get(stream, type);
+      const indexed = selectLastIndexed.get(type);
+      const row = indexed === undefined ? selectLastOfType.get(stream, type) : indexed.get(stream);
       return row === undefined ? null : toEvent(row);
     },
     async listStreams(): Promise<StreamInfo[]> {

@@ -8,6 +8,7 @@ import {
   LeaseLostError,
   VersionConflictError,
   type EventStore,
+  type NewRunEvent,
 } from '../../src/store/index.js';
 import { createTestPostgresStore } from '../support/postgresSchema.js';
 import { event } from '../support/storeEvents.js';
@@ -161,6 +162,21 @@ describe.each(implementations)('EventStore contract: %s', (_name, create) => {
     // An expired holder is taken over without asking.
     expect((await store.acquireLease('run-f', claim('next'), () => false)).epoch).toBe(short.epoch + 1);
     expect(await store.version('run-f')).toBe(2);
+    await store.close();
+  });
+
+  it('finds the last event of a type in a stream, for the types a resume asks about and any other', async () => {
+    const store = await create();
+    const finished = (n: number): NewRunEvent =>
+      ({ type: 'phase.finished', actor: 'orchestrator', source: null, target: null, data: { phaseIndex: n, success: true, nextPhaseIndex: n + 1, succeeded: n + 1, failed: 0 }, at: n }) as NewRunEvent;
+    const resumed: NewRunEvent = { type: 'run.resumed', actor: 'orchestrator', source: null, target: null, data: { fromSeq: 3, pid: 1, host: 'h' }, at: 9 };
+    await store.append('run-a', [event(1), finished(0), event(2), resumed, finished(1), event(3)], { expectedVersion: 0 });
+    await store.append('run-b', [finished(7)], { expectedVersion: 0 });
+    expect(await store.lastOfType('run-a', 'phase.finished')).toMatchObject({ seq: 5, data: { phaseIndex: 1 } });
+    expect(await store.lastOfType('run-a', 'run.resumed')).toMatchObject({ seq: 4, data: { fromSeq: 3 } });
+    expect(await store.lastOfType('run-a', 'phase.started')).toMatchObject({ seq: 6, data: { phaseId: 'p3' } });
+    expect(await store.lastOfType('run-b', 'run.resumed')).toBeNull();
+    expect(await store.lastOfType('run-c', 'phase.finished')).toBeNull();
     await store.close();
   });
 

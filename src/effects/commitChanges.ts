@@ -11,9 +11,10 @@ export type RunCommits =
       baseSha: string | null;
       /**
        * Makes a phase's commit known beyond this machine (a worker pushes its branch) before the commit is
-       * logged; the run's lease is confirmed right before. A failure fails the commit.
+       * logged; the run's lease is confirmed right before. A failure fails the commit. May return the commit
+       * that holds the phase now, when an equal one was there already (it is the one logged).
        */
-      publish?: (commit: { sha: string; phaseId: string }) => Promise<void>;
+      publish?: (commit: { sha: string; phaseId: string }) => Promise<string | void>;
     }
   | { skip: 'disabled' | 'not-a-git-repository' };
 
@@ -48,7 +49,8 @@ export function fromCommitChanges(deps: CommitChangesDeps) {
         if (deps.mayWrite !== undefined && !(await deps.mayWrite())) {
           throw new AutopackError('LEASE_LOST', `commitChanges: this process no longer holds run ${commits.runId}'s lease; commit ${made.sha} was not published`);
         }
-        await commits.publish({ sha: made.sha, phaseId: input.phaseId });
+        const published = await commits.publish({ sha: made.sha, phaseId: input.phaseId });
+        if (typeof published === 'string' && published !== made.sha) return { ...made, sha: published };
       }
       return made;
     },

@@ -87,9 +87,10 @@ export const PhaseExecutorOptionsSchema = z.object({
     .optional(),
   /**
    * Called after each phase's commit is made and before it is logged, with the run's lease confirmed just
-   * before: a worker pushes the run's branch here. A failure fails the commit.
+   * before: a worker pushes the run's branch here. A failure fails the commit. It may return the commit
+   * that holds the phase now (an equal one found there), which is then the one logged.
    */
-  publishCommit: z.custom<(commit: { runId: string; phaseId: string; sha: string }) => Promise<void>>((v) => typeof v === 'function').optional(),
+  publishCommit: z.custom<(commit: { runId: string; phaseId: string; sha: string }) => Promise<string | void>>((v) => typeof v === 'function').optional(),
   /** Injected for tests; defaults to Date.now. */
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
 });

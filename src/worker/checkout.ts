@@ -101,21 +101,52 @@ async function checkoutInTurn(mirror: string, workdir: string, repo: string, run
 /**
  * Pushes the run's branch to `sha`, only if the remote still has it where this worker last saw it
  * (`--force-with-lease`): a worker that lost the run and pushes late cannot overwrite the next one's work.
+ * Returns the commit now at the head of the branch: `sha`, or an equal commit adopted (adoptLatePush).
  */
-export async function pushRun(checkout: RunCheckout, sha: string): Promise<void> {
+export async function pushRun(checkout: RunCheckout, sha: string): Promise<string> {
   const ref = `refs/heads/${checkout.branch}`;
   const lease = `--force-with-lease=${ref}:${checkout.remoteHead ?? ''}`;
-  if (checkout.remoteHead === sha) return;
+  if (checkout.remoteHead === sha) return sha;
   const pushed = await inTurn(checkout.mirror, () =>
     runGit(checkout.dir, ['push', '--quiet', '--porcelain', lease, 'origin', `${sha}:${ref}`], { allowExitCodes: [1] }),
   );
-  if (pushed.exitCode !== 0) {
-    throw new AutopackError(
-      'GIT_FAILED',
-      `git push of ${checkout.branch} was refused: the remote's branch is not at ${checkout.remoteHead ?? '(absent)'} any more, so another worker has the run; ${pushed.stderr.trim() || pushed.stdout.trim()}`,
-    );
+  if (pushed.exitCode === 0) {
+    checkout.remoteHead = sha;
+    return sha;
   }
-  checkout.remoteHead = sha;
+  const adopted = await adoptLatePush(checkout, sha);
+  if (adopted !== null) return adopted;
+  throw new AutopackError(
+    'GIT_FAILED',
+    `git push of ${checkout.branch} was refused: the remote's branch is not at ${checkout.remoteHead ?? '(absent)'} any more, so another worker has the run; ${pushed.stderr.trim() || pushed.stdout.trim()}`,
+  );
+}
+
+/** What makes two commits the same phase's commit: parent, files and the run's trailers. */
+async function commitIdentity(dir: string, sha: string): Promise<string> {
+  const { stdout } = await runGit(dir, ['log', '-1', '--format=%P %T%n%(trailers:key=Autopack-Run,key=Autopack-Phase)', sha]);
+  return stdout.trim();
+}
+
+/**
+ * A worker that lost the run can have pushed one commit late: frozen past its lease between confirming the
+ * lease and pushing, with the new worker not yet pushed. That commit is the phase in progress's, made from
+ * the same logged answer, so it has the same parent, files and trailers as this worker's: it is taken as
+ * the phase's commit (the branch keeps one commit per phase) instead of failing the phase. Anything else
+ * on the branch is refused.
+ */
+async function adoptLatePush(checkout: RunCheckout, sha: string): Promise<string | null> {
+  const tracking = `refs/remotes/origin/${checkout.branch}`;
+  const remote = await inTurn(checkout.mirror, async () => {
+    await runGit(checkout.mirror, ['fetch', '--quiet', 'origin', `+refs/heads/${checkout.branch}:${tracking}`], { allowExitCodes: [128] });
+    const head = await runGit(checkout.mirror, ['rev-parse', '--verify', '--quiet', `${tracking}^{commit}`], { allowExitCodes: [1] });
+    return head.exitCode === 0 ? head.stdout.trim() : null;
+  });
+  if (remote === null || (await commitIdentity(checkout.dir, remote)) !== (await commitIdentity(checkout.dir, sha))) return null;
+  // Same tree: the worktree's files and index stay as they are, only the branch moves to the remote's commit.
+  await runGit(checkout.dir, ['reset', '--quiet', '--soft', remote]);
+  checkout.remoteHead = remote;
+  return remote;
 }
 
 /** The run's worktree goes once it ended; its branch is on the remote. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,11 +16,16 @@ function origin(): { bare: string; base: string } {
   return { bare, base: git(bare, 'rev-parse', 'main').trim() };
 }
 
-/** A commit on the run's worktree branch, as a phase makes one. */
-function commitIn(dir: string, file: string): string {
+/** A commit on the run's worktree branch, as a phase makes one (with its trailers when it names the phase). */
+function commitIn(dir: string, file: string, phase?: { runId: string; phaseId: string; when: string }): string {
   fs.writeFileSync(path.join(dir, file), `${file}\n`);
   git(dir, 'add', file);
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', file);
+  const message = phase === undefined ? ['-m', file] : ['-m', file, '-m', `Autopack-Run: ${phase.runId}\nAutopack-Phase: ${phase.phaseId}`];
+  const env = phase === undefined ? [] : ['-c', `user.name=worker at ${phase.when}`];
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...env, 'commit', '-q', ...message], {
+    cwd: dir,
+    env: { ...process.env, ...(phase === undefined ? {} : { GIT_AUTHOR_DATE: phase.when, GIT_COMMITTER_DATE: phase.when }) },
+  });
   return git(dir, 'rev-parse', 'HEAD').trim();
 }
 
@@ -63,5 +69,30 @@ describe("a worker's checkouts of a repository", () => {
     // The first, late, cannot overwrite it.
     await expect(pushRun(first, commitIn(first.dir, 'late.txt'))).rejects.toThrow(/git push of autopack\/run-20261202-120000-abcdef was refused/);
     expect(git(bare, 'log', '--format=%s', `${base}..autopack/${runId}`).trim().split('\n')).toEqual(['two.txt', 'one.txt']);
+  });
+
+  it("takes a late push of the same phase's commit (same parent, files and trailers) as its own, and refuses anything else", async () => {
+    const { bare, base } = origin();
+    const runId = 'run-20261202-120000-abcdef';
+    const phase = (phaseId: string, when: string) => ({ runId, phaseId, when });
+    const stale = await checkoutRun(tempDir(), bare, runId, base);
+    const fresh = await checkoutRun(tempDir(), bare, runId, base);
+    // The worker that lost the run pushes its commit of p1 late, before the new one pushes its own.
+    const late = commitIn(stale.dir, 'p1.txt', phase('p1', '2026-12-02T12:00:00Z'));
+    expect(await pushRun(stale, late)).toBe(late);
+    const mine = commitIn(fresh.dir, 'p1.txt', phase('p1', '2026-12-02T12:05:00Z'));
+    expect(mine).not.toBe(late);
+    expect(await pushRun(fresh, mine)).toBe(late);
+    expect(git(fresh.dir, 'rev-parse', 'HEAD').trim()).toBe(late);
+    // It goes on from there; the branch has one commit for p1.
+    const next = commitIn(fresh.dir, 'p2.txt', phase('p2', '2026-12-02T12:06:00Z'));
+    expect(await pushRun(fresh, next)).toBe(next);
+    expect(git(bare, 'log', '--format=%s', `${base}..autopack/${runId}`).trim().split('\n')).toEqual(['p2.txt', 'p1.txt']);
+    // A late commit of another phase, or other files, is not adopted: the push is refused.
+    const other = await checkoutRun(tempDir(), bare, runId, base);
+    const stray = commitIn(stale.dir, 'stray.txt', phase('p3', '2026-12-02T12:07:00Z'));
+    await expect(pushRun(stale, stray)).rejects.toThrow(/was refused/);
+    const three = commitIn(other.dir, 'p3.txt', phase('p3', '2026-12-02T12:08:00Z'));
+    expect(await pushRun(other, three)).toBe(three);
   });
 });

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OrchestrationResultSchema } from '../../src/index.js';
-import { readTree, writeTree } from '../support/repoFixture.js';
+import { readTree, scriptedScratch } from '../support/repoFixture.js';
 import { runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
 
@@ -38,14 +36,7 @@ const SCRIPT = [
 
 describe('a crash mid-apply of ./ paths (child processes, SIGKILL)', () => {
   it.each([1, 2])('resumes after a kill following rename %i, to the same tree as an uninterrupted run', async (renamed) => {
-    const dir = tempDir('autopack-dotpath-');
-    const repo = path.join(dir, 'repo');
-    writeTree(repo, INITIAL);
-    const plan = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(plan, PLAN);
-    const script = path.join(dir, 'answers.json');
-    fs.writeFileSync(script, JSON.stringify(SCRIPT));
-    const llm = ['--llm', `scripted:${script}`];
+    const { repo, plan, llm } = scriptedScratch(tempDir('autopack-dotpath-'), { initial: INITIAL, plan: PLAN, script: SCRIPT });
 
     const killed = await runCli(['run', plan, '--repo', repo, ...llm, '--json'], { env: { AUTOPACK_CRASH_AT: `apply:${renamed}` } });
     expect(killed.code, killed.stderr).not.toBe(0);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OrchestrationResultSchema, createSqliteEventStore, type StoredRunEvent } from '../../src/index.js';
-import { answer, readTree, writeTree } from '../support/repoFixture.js';
+import { answer, readTree, scriptedScratch } from '../support/repoFixture.js';
 import { runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
 
@@ -48,14 +48,8 @@ describe('a crash mid-apply of new files only (child processes, SIGKILL, no back
     ['full', 1],
     ['full', 2],
   ])('at durability %s, killed after rename %i: the resumed run removes them and rolls the attempt back to the tree it started from', async (durability, renamed) => {
-    const dir = tempDir('autopack-newfiles-');
-    const repo = path.join(dir, 'repo');
-    writeTree(repo, INITIAL);
-    const plan = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(plan, PLAN);
-    const script = path.join(dir, 'answers.json');
-    fs.writeFileSync(script, JSON.stringify(SCRIPT));
-    const args = ['--repo', repo, '--llm', `scripted:${script}`, '--json'];
+    const { repo, plan, llm } = scriptedScratch(tempDir('autopack-newfiles-'), { initial: INITIAL, plan: PLAN, script: SCRIPT });
+    const args = ['--repo', repo, ...llm, '--json'];
 
     const killed = await runCli(['run', plan, '--durability', durability, ...args], { env: { AUTOPACK_CRASH_AT: `apply:${renamed}` } });
     expect(killed.signal, killed.stderr).toBe('SIGKILL');

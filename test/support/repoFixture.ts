@@ -30,3 +30,17 @@ export function readTree(root: string, skip: readonly string[] = ['.autonomous_r
 export function answer(summary: string, files: { path: string; mode: 'create' | 'modify' | 'delete'; new_content?: string | null }[]): string {
   return JSON.stringify({ summary, files });
 }
+
+/**
+ * A scratch folder for a CLI test with a scripted model: the repository (with `initial`), the plan file and
+ * the answers file, and the `--llm` flags that use them.
+ */
+export function scriptedScratch(dir: string, files: { initial: Record<string, string>; plan: string; script: unknown }): { repo: string; plan: string; llm: string[] } {
+  const repo = path.join(dir, 'repo');
+  writeTree(repo, files.initial);
+  const plan = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(plan, files.plan);
+  const script = path.join(dir, 'answers.json');
+  fs.writeFileSync(script, JSON.stringify(files.script));
+  return { repo, plan, llm: ['--llm', `scripted:${script}`] };
+}

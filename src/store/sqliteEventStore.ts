@@ -6,7 +6,7 @@ import type { AppendOptions, EventStore, LeaseClaim, LeaseFence, LeaseHolder, St
 import { LeaseLostError, VersionConflictError } from './eventStore.js';
 import { parseFoldData } from './foldData.js';
 import type { FoldEvent, NewRunEvent, StoredRunEvent } from './events.js';
-import { claimOver, currentHolder, fenceHolds, renewedBy, toHolder, type LeaseRecord } from './leaseRules.js';
+import { claimOver, currentHolder, renewedBy, toHolder, type LeaseRecord } from './leaseRules.js';
 
 /**
  * 2 added the leases table; 3 its epoch, ttl, expiry and released mark (lease fencing), and the indexes
@@ -219,18 +219,21 @@ export function createSqliteEventStore(dbPath: string, options: SqliteEventStore
          VALUES (@stream, @token, @epoch, @pid, @host, @ttlMs, @since, @heartbeatAt, @expiresAt, 0)`,
       )
     : null;
-  // Prepared once: every fenced append renews the lease with it.
+  // Prepared once: every fenced append checks and renews the lease with this one statement, as the
+  // PostgreSQL store does; only when it changes nothing is the row read, to say why.
   const renewLeaseRow = hasLeases
-    ? db.prepare('UPDATE leases SET heartbeat_at = ?, expires_at = ? + ttl_ms WHERE stream = ? AND token = ? AND epoch = ?')
+    ? db.prepare(
+        `UPDATE leases SET heartbeat_at = @now, expires_at = @now + ttl_ms
+         WHERE stream = @stream AND token = @token AND epoch = @epoch AND released = 0 AND expires_at > @now`,
+      )
     : null;
   const releaseLeaseRow = hasLeases ? db.prepare('UPDATE leases SET released = 1 WHERE stream = ? AND token = ? AND epoch = ?') : null;
 
   /** Inside a transaction: renews the lease when the fence holds it, else throws LeaseLostError. */
   const checkFence = (stream: string, fence: LeaseFence): void => {
-    const record = leaseRecord(stream);
     const now = clock();
-    if (!fenceHolds(record, fence, now)) throw new LeaseLostError(stream, fence, currentHolder(record, now));
-    (renewLeaseRow ?? noLeases()).run(now, now, stream, fence.token, fence.epoch);
+    if ((renewLeaseRow ?? noLeases()).run({ now, stream, token: fence.token, epoch: fence.epoch }).changes === 1) return;
+    throw new LeaseLostError(stream, fence, currentHolder(leaseRecord(stream), now));
   };
   const leaseTx = db.transaction((stream: string, claim: LeaseClaim, takeOver: TakeOver | undefined): LeaseHolder => {
     const now = clock();

@@ -62,6 +62,16 @@ describe('the run queue (PostgreSQL)', () => {
     expect((await queue.list()).find((r) => r.runId === 'run-2')?.state).toBe('queued');
     expect((await queue.claim(worker('w9')))?.run.runId).toBe('run-2');
     expect((await queue.claim(worker('w9')))?.run.runId).toBe('run-5');
+    expect((await queue.claim(worker('w9')))?.run.runId).toBe('run-6');
+
+    // Rounds of claimers racing for as many runs: each gets one, even the one whose first pick was taken
+    // by a claimer that committed between its snapshot and its row lock (it picks again).
+    for (let round = 0; round < 10; round++) {
+      const ids = logs.map((_, i) => `race-${round}-${i}`);
+      for (const id of ids) await queue.submit(spec(id));
+      const raced = await Promise.all(logs.map((log, i) => log.queue.claim(worker(`r${round}-${i}`))));
+      expect(raced.map((c) => c?.run.runId).sort(), `round ${round}`).toEqual(ids);
+    }
   });
 
   it('wakes a listening worker when a run is submitted or handed back', async () => {

@@ -36,6 +36,14 @@ function toQueuedRun(row: QueueRow): QueuedRun {
   };
 }
 
+/**
+ * How many runs one claim tries. A pick can find a run whose lease was taken meanwhile: a claimer that
+ * committed after this statement's snapshot but before its row lock (the queue row is re-checked then, the
+ * streams row it was joined with is not), or `autopack resume` by hand. The next pick, a new statement,
+ * sees that lease and passes over the run.
+ */
+const PICKS = 3;
+
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && 'code' in error && (error as { code: unknown }).code === '23505';
 }
@@ -61,21 +69,23 @@ export function postgresRunQueue(pool: Pool, sql: PostgresStatements): RunQueue 
 
     async claim(worker) {
       return inTransaction(pool, async (client): Promise<ClaimedRun | null> => {
-        const picked = (await client.query<{ run_id: string }>(sql.pickClaimable)).rows[0];
-        if (picked === undefined) return null;
-        let claimed: Awaited<ReturnType<typeof claimLease>>;
-        try {
-          await client.query('SAVEPOINT claim');
-          claimed = await claimLease(client, sql, picked.run_id, worker, undefined);
-        } catch (error) {
-          // Taken by hand (`autopack resume`) between the pick and the lock: not this worker's.
-          if (!(error instanceof LeaseConflictError)) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT claim');
-          return null;
+        for (let pick = 1; pick <= PICKS; pick++) {
+          const picked = (await client.query<{ run_id: string }>(sql.pickClaimable)).rows[0];
+          if (picked === undefined) return null;
+          let claimed: Awaited<ReturnType<typeof claimLease>>;
+          try {
+            await client.query('SAVEPOINT claim');
+            claimed = await claimLease(client, sql, picked.run_id, worker, undefined);
+          } catch (error) {
+            if (!(error instanceof LeaseConflictError)) throw error;
+            await client.query('ROLLBACK TO SAVEPOINT claim');
+            continue;
+          }
+          const row = (await client.query<QueueRow>({ ...sql.markRunning, values: [picked.run_id, `${worker.host}:${worker.pid}`] })).rows[0];
+          if (row === undefined) throw new AutopackError('INTERNAL', `run ${picked.run_id}: its queue row vanished while it was being claimed`);
+          return { run: toQueuedRun(row), fence: { token: claimed.holder.token, epoch: claimed.holder.epoch }, begun: claimed.version > 0 };
         }
-        const row = (await client.query<QueueRow>({ ...sql.markRunning, values: [picked.run_id, `${worker.host}:${worker.pid}`] })).rows[0];
-        if (row === undefined) throw new AutopackError('INTERNAL', `run ${picked.run_id}: its queue row vanished while it was being claimed`);
-        return { run: toQueuedRun(row), fence: { token: claimed.holder.token, epoch: claimed.holder.epoch }, begun: claimed.version > 0 };
+        return null;
       });
     },
 

@@ -7,7 +7,7 @@ import { currentHolder, fenceHolds } from './leaseRules.js';
 import { claimLease } from './postgres/claimLease.js';
 import { postgresRunQueue } from './postgres/runQueue.js';
 import type { RunQueue } from './runQueue.js';
-import { createPool, describeUrl, inTransaction } from './postgres/pool.js';
+import { createPool, describeUrl, inTransaction, isUniqueViolation } from './postgres/pool.js';
 import { toEvent, toLeaseRecord, toStreamInfo, type EventRow, type LeaseRow, type StreamRow } from './postgres/rows.js';
 import { checkSchemaName, ensureSchema } from './postgres/schema.js';
 import { AGGREGATE_PAGE_SIZE, insertEventsValues, postgresStatements, type PostgresStatements } from './postgres/statements.js';
@@ -24,9 +24,6 @@ export interface PostgresEventStoreOptions {
 
 const DEFAULT_SCHEMA = 'autopack';
 const DEFAULT_MAX_CONNECTIONS = 10;
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && (error as { code: unknown }).code === '23505';
-}
 
 /**
  * The event log in PostgreSQL, for runs driven from several machines. Same contract as the SQLite and

@@ -22,6 +22,11 @@ function parseInt8(text: string): number {
   return value;
 }
 
+/** A PostgreSQL error for a broken unique constraint (SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error as { code: unknown }).code === '23505';
+}
+
 /** The URL as it may be shown in a message: without its password. */
 export function describeUrl(url: string): string {
   try {

@@ -3,7 +3,7 @@ import { AutopackError } from '../../model/errors.js';
 import { LeaseConflictError } from '../eventStore.js';
 import type { ClaimedRun, QueuedRun, RunQueue } from '../runQueue.js';
 import { claimLease } from './claimLease.js';
-import { inTransaction } from './pool.js';
+import { inTransaction, isUniqueViolation } from './pool.js';
 import type { PostgresStatements } from './statements.js';
 
 interface QueueRow {
@@ -44,9 +44,6 @@ function toQueuedRun(row: QueueRow): QueuedRun {
  */
 const PICKS = 3;
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && (error as { code: unknown }).code === '23505';
-}
 
 /** The run queue in the same schema as the log it feeds (statements.ts has the SQL and its reasons). */
 export function postgresRunQueue(pool: Pool, sql: PostgresStatements): RunQueue {

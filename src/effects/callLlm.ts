@@ -31,7 +31,8 @@ export interface CallLlmDeps extends EffectRuntime {
 function readIfFile(repoRoot: string, relative: string, role: 'deliverable' | 'context file'): string | null {
   try {
     const absolutePath = path.resolve(repoRoot, relative);
-    return fs.statSync(absolutePath).isFile() ? fs.readFileSync(absolutePath, 'utf8') : null;
+    // A deliverable not written yet is the common case: answered without building an error.
+    return fs.statSync(absolutePath, { throwIfNoEntry: false })?.isFile() === true ? fs.readFileSync(absolutePath, 'utf8') : null;
   } catch (error) {
     if (isAbsent(error)) return null;
     throw new AutopackError(

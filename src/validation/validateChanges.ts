@@ -31,7 +31,8 @@ const MODES = ChangeModeSchema.options.join(', ');
 /** The entry itself (a final symlink not followed), or null when nothing is there; any other error is thrown. */
 function lstatIfPresent(file: string): fs.Stats | null {
   try {
-    return fs.lstatSync(file);
+    // Absent is the common case (a new file): answered without building an error.
+    return fs.lstatSync(file, { throwIfNoEntry: false }) ?? null;
   } catch (error) {
     if (isAbsent(error)) return null;
     throw error;

@@ -21,14 +21,13 @@ export function directoryProblem(realRoot: string, absolute: string): string | n
   let dir = path.dirname(absolute);
   for (;;) {
     try {
-      fs.lstatSync(dir);
-      break;
+      if (fs.lstatSync(dir, { throwIfNoEntry: false }) !== undefined) break;
     } catch (error) {
       if (!isAbsent(error)) return `cannot check its directory ${dir} (${osErrorText(error)})`;
-      const up = path.dirname(dir);
-      if (up === dir) return `none of its directories exists`;
-      dir = up;
     }
+    const up = path.dirname(dir);
+    if (up === dir) return `none of its directories exists`;
+    dir = up;
   }
   let real: string;
   try {

@@ -12,6 +12,8 @@ import { buildLog } from './replay.mjs';
 import { crashedRun, floorToRequest, resumeLatency, resumeToRequest, startModelServer } from './resume.mjs';
 import { postgresFigures, postgresRows } from './scaleOut.mjs';
 
+const { createMemoryEventStore } = await import(path.join(root, 'dist', 'index.js'));
+
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PHASES = Number(process.env.BENCH_PHASES ?? 1000);
 const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
@@ -26,6 +28,9 @@ const results = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, n
 for (const durability of ['normal', 'full']) {
   const mine = [];
   const base = [];
+  // Where the difference lies: ours with the log in memory (no SQLite at all), and the floor's files alone.
+  const inMemory = [];
+  const filesOnly = [];
   let eventsPerPhase = 0;
   let bytesPerPhase = [];
   for (let i = 0; i < RUNS; i += 1) {
@@ -34,10 +39,21 @@ for (const durability of ['normal', 'full']) {
     const f = floor(o.events, PHASES, durability);
     mine.push(o.msPerPhase);
     base.push(f.msPerPhase);
+    inMemory.push((await ours(PHASES, durability, { eventStore: createMemoryEventStore() })).msPerPhase);
+    filesOnly.push(floor(o.events, PHASES, durability, { log: false }).msPerPhase);
     eventsPerPhase = o.eventsPerPhase;
     bytesPerPhase.push(o.bytesPerPhase);
   }
-  results[`overhead_${durability}`] = { msPerPhase: stats(mine), floorMsPerPhase: stats(base), ratioToFloor: ratios(mine, base), eventsPerPhase };
+  results[`overhead_${durability}`] = {
+    msPerPhase: stats(mine),
+    floorMsPerPhase: stats(base),
+    ratioToFloor: ratios(mine, base),
+    eventsPerPhase,
+    logInMemoryMsPerPhase: stats(inMemory),
+    floorFilesOnlyMsPerPhase: stats(filesOnly),
+    // ours less its files, against the floor less its files: what each spends besides writing the file
+    logAndCpuRatio: ratios(mine.map((m, j) => m - filesOnly[j]), base.map((b, j) => b - filesOnly[j])),
+  };
   if (durability === 'normal') results.logBytesPerPhase = stats(bytesPerPhase);
 }
 
@@ -149,6 +165,12 @@ const f = results.overhead_full;
 const rows = [
   ['overhead per phase, durability normal', `${fmt(n.msPerPhase, 3)} ms`, `floor ${fmt(n.floorMsPerPhase, 3)} ms`, `x${fmt(n.ratioToFloor)}`],
   ['overhead per phase, durability full', `${fmt(f.msPerPhase, 3)} ms`, `floor ${fmt(f.floorMsPerPhase, 3)} ms`, `x${fmt(f.ratioToFloor)}`],
+  ...[n, f].map((o, i) => [
+    `  of which, ${i === 0 ? 'normal' : 'full'}: ours with the log in memory / the floor's files alone`,
+    `${fmt(o.logInMemoryMsPerPhase, 3)} ms`,
+    `files ${fmt(o.floorFilesOnlyMsPerPhase, 3)} ms`,
+    `besides the file: x${fmt(o.logAndCpuRatio)}`,
+  ]),
   ['events per phase', String(n.eventsPerPhase), '', ''],
   ['log size per phase', `${fmt(results.logBytesPerPhase, 0)} B`, `LangGraph ${fmt(results.peer.bytesPerPhase, 0)} B`, `x${(results.logBytesPerPhase.median / results.peer.bytesPerPhase.median).toFixed(2)}`],
   [`replay of ${results.replay.events} events`, `${fmt({ ...results.replay.eventsPerSecond, median: results.replay.eventsPerSecond.median / 1000, min: results.replay.eventsPerSecond.min / 1000, max: results.replay.eventsPerSecond.max / 1000 }, 0)}k ev/s`, `floor ${(results.replay.floorEventsPerSecond.median / 1000).toFixed(0)}k ev/s`, `x${fmt(results.replay.ratioToFloor)} time`],

@@ -5,7 +5,27 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { dbBytes, dist, instantModel, smallFilePlan, tempDir } from './lib.mjs';
 
-const { PhaseExecutor, createSqliteEventStore } = await import(dist('index.js'));
+const { PhaseExecutor, createMemoryEventStore, createSqliteEventStore } = await import(dist('index.js'));
+
+/**
+ * A log that keeps nothing: appends check the version and number the events, and that is all (no copy, no
+ * lease check). Run through it, autopack's phase costs what autopack itself costs, besides any log.
+ */
+export function nullLog() {
+  const inner = createMemoryEventStore();
+  let version = 0;
+  return {
+    ...inner,
+    async append(stream, events, { expectedVersion }) {
+      if (expectedVersion !== version) throw new Error(`expected version ${expectedVersion}, the log is at ${version}`);
+      const stored = events.map((event, i) => ({ ...event, stream, seq: version + i + 1, position: version + i + 1 }));
+      version += events.length;
+      return stored;
+    },
+    version: async () => version,
+    read: async () => [],
+  };
+}
 
 /**
  * Runs the plan through PhaseExecutor; returns ms per phase, events per phase, bytes per phase, and the rows.

@@ -23,15 +23,16 @@ const MAX_COMPARED_LINES = 200;
 /** Only the first characters of a long line are compared. */
 const MAX_COMPARED_CHARS = 300;
 
-function bigrams(text: string): Set<string> {
-  const capped = text.slice(0, MAX_COMPARED_CHARS);
-  const set = new Set<string>();
-  for (let i = 0; i + 1 < capped.length; i += 1) set.add(capped.slice(i, i + 2));
+/** The pairs of adjacent UTF-16 code units in a line, each as one number (no string is made per pair). */
+function bigrams(text: string): Set<number> {
+  const end = Math.min(text.length, MAX_COMPARED_CHARS);
+  const set = new Set<number>();
+  for (let i = 0; i + 1 < end; i += 1) set.add(text.charCodeAt(i) * 0x10000 + text.charCodeAt(i + 1));
   return set;
 }
 
 /** The Dice coefficient of two sets of character pairs: 2 shared / (size + size). */
-function dice(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+function dice(a: ReadonlySet<number>, b: ReadonlySet<number>): number {
   if (a.size === 0 || b.size === 0) return 0;
   let shared = 0;
   for (const pair of a) if (b.has(pair)) shared += 1;
@@ -39,7 +40,7 @@ function dice(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
 }
 
 /** How alike two lines are, 0..1: whitespace is ignored, as the matching tiers forgive most of it. */
-function lineSimilarity(a: LineShape, b: LineShape, pairsOf: (core: string) => ReadonlySet<string>): number {
+function lineSimilarity(a: LineShape, b: LineShape, pairsOf: (core: string) => ReadonlySet<number>): number {
   if (a.core === b.core) return 1;
   if (a.core === '' || b.core === '') return 0;
   return dice(pairsOf(a.core), pairsOf(b.core));
@@ -51,7 +52,7 @@ function lineSimilarity(a: LineShape, b: LineShape, pairsOf: (core: string) => R
  * the two lines are alike. The alignment keeps within BAND lines of the diagonal, so scoring costs
  * lines × BAND comparisons.
  */
-function windowScore(search: readonly LineShape[], window: readonly LineShape[], pairsOf: (core: string) => ReadonlySet<string>): number {
+function windowScore(search: readonly LineShape[], window: readonly LineShape[], pairsOf: (core: string) => ReadonlySet<number>): number {
   let previous = new Float64Array(window.length + 1);
   let current = new Float64Array(window.length + 1);
   for (let i = 1; i <= search.length; i += 1) {
@@ -94,18 +95,22 @@ function candidateStarts(file: IndexedLines, search: IndexedLines, lastStart: nu
   const anchors = [...new Set([nonBlank[0] ?? 0, nonBlank[nonBlank.length - 1] ?? 0])].map((k) => ({
     k,
     wanted: bigrams(search.shapes[k]?.core ?? ''),
-    alike: new Map<number, number>(),
+    best: [] as { position: number; similarity: number }[],
   }));
   file.shapes.forEach((shape, position) => {
     if (shape.core === '') return;
     const pairs = bigrams(shape.core);
-    for (const { wanted, alike } of anchors) {
+    for (const { wanted, best } of anchors) {
       const similarity = dice(wanted, pairs);
-      if (similarity > 0) alike.set(position, similarity);
+      // The few best so far, best first; the earlier line wins a tie.
+      if (similarity === 0 || (best.length === MAX_ANCHORED_WINDOWS && similarity <= (best[best.length - 1]?.similarity ?? 0))) continue;
+      const at = best.findIndex((other) => similarity > other.similarity);
+      best.splice(at === -1 ? best.length : at, 0, { position, similarity });
+      if (best.length > MAX_ANCHORED_WINDOWS) best.pop();
     }
   });
-  for (const { k, alike } of anchors) {
-    for (const position of topKeys(alike, MAX_ANCHORED_WINDOWS)) starts.add(clamp(position - k));
+  for (const { k, best } of anchors) {
+    for (const { position } of best) starts.add(clamp(position - k));
   }
   return starts;
 }
@@ -119,8 +124,8 @@ export function closestWindow(file: IndexedLines, search: IndexedLines): Closest
   if (fileLength === 0) return null;
   const length = Math.min(search.texts.length, fileLength);
   const lastStart = fileLength - length;
-  const cache = new Map<string, ReadonlySet<string>>();
-  const pairsOf = (core: string): ReadonlySet<string> => {
+  const cache = new Map<string, ReadonlySet<number>>();
+  const pairsOf = (core: string): ReadonlySet<number> => {
     let pairs = cache.get(core);
     if (pairs === undefined) cache.set(core, (pairs = bigrams(core)));
     return pairs;

@@ -191,9 +191,9 @@ describe('applyEdits: refusals and their feedback', () => {
   });
 
   it.each([
-    ['empty', ''],
-    ['blank lines', '\n  \n\t\n'],
-  ])('refuses an %s search, pointing to a whole-file mode', (_name, search) => {
+    ['an empty search', ''],
+    ['a search of blank lines', '\n  \n\t\n'],
+  ])('refuses %s, pointing to a whole-file mode', (_name, search) => {
     expect(refused('a\n', [edit(search, 'b')])).toEqual([
       'edits[0] of files[0] "src/a.ts": the search is empty or only whitespace, so it says nothing about where to edit; ' +
         'copy the lines to replace from the file into search (to write a whole file, use mode "modify" with new_content)',

@@ -104,9 +104,10 @@ export function notFoundError(notFound: NotFound): string {
   if (closest.score < MIN_QUOTED_SIMILARITY) {
     return `${head}${order}; no part of the file resembles it: check that this is the file you mean, and copy the search from its current content`;
   }
+  const which = closest.length === 1 ? 'line of the file is line' : 'lines of the file are lines';
   return (
-    `${head}${order}. The most similar lines of the file are lines ${lineRange(closest.start, closest.length)}` +
-    `${difference({ ...notFound, closest })}:\n${quoted(file.texts.slice(closest.start, closest.start + closest.length))}\n` +
+    `${head}${order}. The most similar ${which} ${lineRange(closest.start, closest.length)}${difference({ ...notFound, closest })}:\n` +
+    `${quoted(file.texts.slice(closest.start, closest.start + closest.length))}\n` +
     'Copy the search from the file as it is now: whole lines, each exactly as written there.'
   );
 }

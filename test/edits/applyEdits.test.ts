@@ -185,6 +185,11 @@ describe('applyEdits: refusals and their feedback', () => {
     expect(refused('', [edit('a', 'b')])[0]).toContain('the file is empty (to write it, use mode "modify" with new_content)');
   });
 
+  it('says line, not lines, for a search of one line', () => {
+    const [error] = refused('const a = 1;\nconst b = 2;\n', [edit('const b = 3;', 'x')]);
+    expect(error).toContain('The most similar line of the file is line 2 (line 2 of the file is "const b = 2;", where the search has "const b = 3;"):\n```\nconst b = 2;\n```\n');
+  });
+
   it('quotes lines that hold backticks inside a longer fence', () => {
     const [error] = refused('text\n```ts\ncode();\n```\n', [edit('```ts\ncode(1);\n```', 'x')]);
     expect(error).toContain('\n````\n```ts\ncode();\n```\n````\n');

@@ -1,0 +1,3 @@
+export { applyEdits } from './applyEdits.js';
+export type { EditMatch, EditsOutcome } from './applyEdits.js';
+export type { MatchTier } from './match.js';

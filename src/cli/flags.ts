@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AutopackError } from '../model/errors.js';
 import { formatZodError } from '../model/formatZodError.js';
+import { AnswerFormatSchema, EditFormatSchema, type AnswerFormat, type EditFormat } from '../model/llmSettings.js';
 
 /** `maxRetries` as typed on the command line: `--max-retries`. */
 export const kebab = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -30,6 +31,20 @@ export const BudgetFlagsSchema = z.object({
   maxTotalTokens: z.coerce.number().int('must be a whole number').positive().optional(),
   maxCostUsd: z.coerce.number().positive('must be an amount in USD above 0').optional(),
 });
+
+/** --edit-format and --answer-format: how the prompt asks for changes (docs/edits.md). */
+export const FormatFlagsSchema = z.object({
+  editFormat: z.enum(EditFormatSchema.options, { error: `expected one of ${EditFormatSchema.options.join(', ')}` }).optional(),
+  answerFormat: z.enum(AnswerFormatSchema.options, { error: `expected one of ${AnswerFormatSchema.options.join(', ')}` }).optional(),
+});
+
+/** Only the format flags that were given, as PhaseExecutor options. */
+export function formatsFrom(flags: z.infer<typeof FormatFlagsSchema>): { editFormat?: EditFormat; answerFormat?: AnswerFormat } {
+  return {
+    ...(flags.editFormat === undefined ? {} : { editFormat: flags.editFormat }),
+    ...(flags.answerFormat === undefined ? {} : { answerFormat: flags.answerFormat }),
+  };
+}
 
 export const DurabilityFlagSchema = z.object({
   durability: z.enum(['normal', 'full'], { error: 'expected normal or full' }).default('normal'),

@@ -52,6 +52,8 @@ program
   .option('--max-total-tokens <n>', 'stop the run (resumably) before a call that could take its tokens past N')
   .option('--max-cost-usd <amount>', 'stop the run (resumably) before a call that could take its cost past this; prices per model can be set in the plan')
   .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower); see docs/durability.md', 'normal')
+  .option('--edit-format <format>', 'how the model changes existing files: auto (search/replace edits for files over 150 lines, whole files otherwise), edits, or whole; see docs/edits.md', 'auto')
+  .option('--answer-format <format>', 'what the prompt asks the answer to be written in: json (default) or markdown; either is accepted whatever was asked')
   .option('--no-commit', 'in a git repository, do not commit each succeeded phase (see docs/git.md)')
   .option('--allow-dirty', 'let the run overwrite files with your uncommitted changes (their pre-images are kept under .autonomous_runs/backups/)')
   .option('--worktree', 'work in a git worktree on a new branch autopack/<run id>, leaving your checkout untouched')

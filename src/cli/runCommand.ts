@@ -6,7 +6,7 @@ import { AutopackError } from '../model/errors.js';
 import { connectRemoteInspector } from '../inspect/remoteInspector.js';
 import { loadPlan } from '../plan/loadPlan.js';
 import { driveRun } from './driveRun.js';
-import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
+import { BudgetFlagsSchema, DurabilityFlagSchema, FormatFlagsSchema, LlmConnectionFlagsSchema, budgetFrom, formatsFrom, givenConnection, parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { llmClientFromFlags } from './llmFlag.js';
 import { givenDbPath } from './openLog.js';
@@ -26,6 +26,7 @@ export const RunFlagsSchema = z.object({
   ...LlmConnectionFlagsSchema.shape,
   ...BudgetFlagsSchema.shape,
   ...DurabilityFlagSchema.shape,
+  ...FormatFlagsSchema.shape,
 });
 export type RunFlags = z.input<typeof RunFlagsSchema>;
 
@@ -52,6 +53,7 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
     commit: flags.commit,
     allowDirty: flags.allowDirty,
     worktree: flags.worktree,
+    ...formatsFrom(flags),
     ...(dbPath === undefined ? {} : { dbPath }),
     ...(flags.maxPromptTokens === undefined ? {} : { maxTokens: flags.maxPromptTokens }),
   });

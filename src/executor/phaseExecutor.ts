@@ -15,7 +15,16 @@ import { RunBudgetSchema, type RunBudget } from '../llm/budget.js';
 import { LazyOpenAIClient, looksLikeOpenAISdk } from '../llm/openai/lazyOpenAIClient.js';
 import { DEFAULT_PRICES, PriceTableSchema, priceFor, type PriceTable } from '../llm/prices.js';
 import type { LLMClient } from '../llm/types.js';
-import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, OutputTokensSchema, type LlmSettings } from '../model/llmSettings.js';
+import {
+  AnswerFormatSchema,
+  DEFAULT_MAX_PROMPT_TOKENS,
+  DEFAULT_OUTPUT_TOKENS,
+  EditFormatSchema,
+  OutputTokensSchema,
+  type AnswerFormat,
+  type EditFormat,
+  type LlmSettings,
+} from '../model/llmSettings.js';
 import { executeRun, type ExecuteRunParams } from '../runtime/executeRun.js';
 import { createRunId, RUN_ID_PATTERN } from '../runtime/runId.js';
 import { rollForward } from '../runtime/rollForward.js';
@@ -51,6 +60,11 @@ const LLMClientSchema = z
   })
   .transform((value): LLMClient => (looksLikeOpenAISdk(value) ? new LazyOpenAIClient({ openai: value }) : (value as LLMClient)));
 
+/** Markdown for a client that says its server cannot enforce the JSON schema; JSON otherwise. */
+function defaultAnswerFormat(client: LLMClient): AnswerFormat {
+  return (client as { structuredOutput?: unknown }).structuredOutput === false ? 'markdown' : 'json';
+}
+
 export const PhaseExecutorOptionsSchema = z.object({
   llmClient: LLMClientSchema,
   repoRoot: z.string().min(1, 'repoRoot must name the repository directory'),
@@ -73,6 +87,13 @@ export const PhaseExecutorOptionsSchema = z.object({
   /** USD per million tokens, by model; overrides and extends the built-in table. */
   prices: PriceTableSchema.optional(),
   durability: z.enum(['normal', 'full']).default('normal'),
+  /** How the prompt asks for changes to existing files: `auto` (default) asks for edits above a line threshold (docs/edits.md). */
+  editFormat: EditFormatSchema.default('auto'),
+  /**
+   * What the prompt asks the answer to be written in. Default: JSON, unless the client says its server
+   * has no structured output (an OpenAIClient with `structuredOutput: 'never'`), then markdown.
+   */
+  answerFormat: AnswerFormatSchema.optional(),
   /** In a git repository, commit each succeeded phase (docs/git.md). */
   commit: z.boolean().default(true),
   /** Let a run write files that hold the user's uncommitted changes (their pre-images are kept). */
@@ -209,6 +230,8 @@ export class PhaseExecutor {
   private readonly budget: RunBudget;
   private readonly prices: PriceTable;
   private readonly durability: Durability;
+  private readonly editFormat: EditFormat;
+  private readonly answerFormat: AnswerFormat;
   private readonly git: GitRunOptions;
   private readonly clock: () => number;
   private readonly publishCommit: PhaseExecutorOptions['publishCommit'];
@@ -231,6 +254,8 @@ export class PhaseExecutor {
     this.budget = parsed.budget ?? {};
     this.prices = parsed.prices ?? {};
     this.durability = parsed.durability;
+    this.editFormat = parsed.editFormat;
+    this.answerFormat = parsed.answerFormat ?? defaultAnswerFormat(parsed.llmClient);
     this.git = { commit: parsed.commit, allowDirty: parsed.allowDirty, worktree: parsed.worktree };
     this.clock = parsed.clock ?? Date.now;
     this.publishCommit = parsed.publishCommit;
@@ -399,7 +424,14 @@ export class PhaseExecutor {
           `add it under prices: in the plan, e.g. prices: { "${model ?? 'MODEL'}": { input_per_mtok: 0.5, output_per_mtok: 1.5 } }`,
       );
     }
-    return { maxPromptTokens: this.maxTokens, outputTokens: { ...this.outputTokens, ...outputTokens }, budget, prices };
+    return {
+      maxPromptTokens: this.maxTokens,
+      outputTokens: { ...this.outputTokens, ...outputTokens },
+      budget,
+      prices,
+      editFormat: this.editFormat,
+      answerFormat: this.answerFormat,
+    };
   }
 
   /** The event log this executor writes; opened on first use. */

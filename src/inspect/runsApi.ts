@@ -7,6 +7,8 @@ import path from 'node:path';
 import { describeEvent } from '../cli/describeEvent.js';
 import { machineVersion } from '../runtime/machineVersion.js';
 import { foldRunState, runTotals, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
+import type { FileChange } from '../model/fileChange.js';
+import { contentAfter } from '../workspace/contentAfter.js';
 import { lineDiff, type DiffLine } from './lineDiff.js';
 
 export interface RunSummary {
@@ -105,6 +107,16 @@ function readPreImage(backupDir: string, index: number): string | null {
   }
 }
 
+/** What a proposed change leaves in its file: an edit's result is computed from the pre-image, as the apply did. */
+function proposedContent(change: FileChange | undefined, before: string | null): string | null {
+  if (change === undefined) return null;
+  try {
+    return contentAfter(change, before);
+  } catch {
+    return null; // an edit whose pre-image is gone or no longer matches: nothing to show
+  }
+}
+
 /** Everything worth showing about one event, with each applied file's diff against its pre-image. */
 export function eventDetail(events: readonly StoredRunEvent[], seq: number): EventDetail | null {
   const event = events.find((e) => e.seq === seq);
@@ -135,9 +147,9 @@ export function eventDetail(events: readonly StoredRunEvent[], seq: number): Eve
       const parsed = events.findLast((e) => e.seq < seq && e.type === 'response.parsed' && e.actor === event.actor);
       const proposed = parsed?.type === 'response.parsed' && parsed.data.outcome.ok ? parsed.data.outcome.value.files : [];
       detail.files = (applied?.files ?? []).map((file, index) => {
-        const after = proposed.find((p) => p.path === file.path)?.new_content ?? null;
+        const change = proposed.find((p) => p.path === file.path);
         const before = file.existedBefore && applied !== null ? readPreImage(applied.backupDir, index) : null;
-        return { path: file.path, mode: file.mode, diff: lineDiff(before, file.mode === 'delete' ? null : after) };
+        return { path: file.path, mode: file.mode, diff: lineDiff(before, file.mode === 'delete' ? null : proposedContent(change, before)) };
       });
       break;
     }

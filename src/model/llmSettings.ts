@@ -12,6 +12,17 @@ export const OutputTokensSchema = z.strictObject({
   high: z.number().int().positive(),
 });
 
+/**
+ * How the prompt asks for changes: whole files always, search/replace edits for every existing file, or
+ * (`auto`) whole files for new and small files and edits above a line threshold (docs/edits.md).
+ */
+export const EditFormatSchema = z.enum(['whole', 'edits', 'auto']);
+export type EditFormat = z.infer<typeof EditFormatSchema>;
+
+/** What the prompt asks the answer to be written in. The parser accepts both, whatever was asked for. */
+export const AnswerFormatSchema = z.enum(['json', 'markdown']);
+export type AnswerFormat = z.infer<typeof AnswerFormatSchema>;
+
 /** How a run uses the model; recorded in the log's first event so a resumed run keeps the same limits. */
 export const LlmSettingsSchema = z.strictObject({
   maxPromptTokens: z.number().int().positive(),
@@ -19,5 +30,8 @@ export const LlmSettingsSchema = z.strictObject({
   budget: RunBudgetSchema,
   /** Overrides and additions to the built-in price table, USD per million tokens. */
   prices: PriceTableSchema,
+  /** Absent in logs written before edits existed: those runs asked for whole files in JSON. */
+  editFormat: EditFormatSchema.optional(),
+  answerFormat: AnswerFormatSchema.optional(),
 });
 export type LlmSettings = z.infer<typeof LlmSettingsSchema>;

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
 import type { FileChange } from '../model/fileChange.js';
+import { isAbsent } from '../model/osError.js';
 import type { StoredRunEvent } from '../store/events.js';
+import { contentAfter } from '../workspace/contentAfter.js';
 import { sha256 } from '../workspace/hash.js';
 import { resolveInside } from '../workspace/resolveInside.js';
 
@@ -57,6 +59,15 @@ export function pendingApply(history: readonly StoredRunEvent[]): LoggedApply | 
   return pending;
 }
 
+function readIfPresent(file: string): Buffer | null {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if (isAbsent(error)) return null;
+    throw error;
+  }
+}
+
 /**
  * For a run taken over on another machine, whose working tree is a fresh checkout of the run's last pushed
  * commit: writes the files the phase in progress had applied (from its logged answer), so the tree is what
@@ -71,8 +82,11 @@ export function rollForward(history: readonly StoredRunEvent[], repoRoot: string
     const target = resolveInside(repoRoot, change.path);
     if (change.mode === 'delete') fs.rmSync(target, { force: true });
     else {
-      const content = change.new_content ?? '';
       const expected = pending.after.get(change.path);
+      const now = readIfPresent(target);
+      if (now !== null && expected !== undefined && expected !== null && sha256(now) === expected) continue;
+      // An edit's searches apply to the file as the run's last commit has it, which this checkout holds.
+      const content = contentAfter(change, now) ?? '';
       if (expected !== undefined && expected !== null && expected !== sha256(content)) {
         throw new AutopackError(
           'RESUME_DIVERGED',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ChangeModeSchema, type ChangeMode } from '../model/fileChange.js';
+import { applyEdits } from '../edits/applyEdits.js';
+import { ChangeModeSchema, type ChangeMode, type SearchReplace } from '../model/fileChange.js';
 import { isAbsent, osErrorText } from '../model/osError.js';
 import type { ValidationResult } from '../model/results.js';
 import { pathTextProblem } from './changePath.js';
@@ -93,9 +94,48 @@ function symlinkErrors(label: string, repoRoot: string, normalized: string, prot
   return [];
 }
 
+/**
+ * An edit change: the file must exist, and every search/replace edit must apply to it as it is now
+ * (each search matching one place), all of them, before anything is written. The result obeys the same
+ * rules as a whole file: no elision placeholder, no mass deletion unless the phase allows it.
+ */
+function editErrors(label: string, target: string, stat: fs.Stats | null, change: Record<string, unknown>, options: ValidateChangesOptions): string[] {
+  const { edits, new_content: content } = change;
+  if (!Array.isArray(edits) || edits.length === 0) {
+    return [`${label}: mode "edit" needs edits: a non-empty list of {"search", "replace"}`];
+  }
+  const malformed = edits.findIndex((e) => typeof e !== 'object' || e === null || typeof (e as Record<string, unknown>)['search'] !== 'string' || typeof (e as Record<string, unknown>)['replace'] !== 'string');
+  if (malformed >= 0) return [`${label}: edits[${malformed}] must be {"search": string, "replace": string}`];
+  if (typeof content === 'string') return [`${label}: send either edits or new_content, not both (mode "edit" uses edits)`];
+  if (stat === null) return [`${label}: cannot edit a file that does not exist; send the whole file with mode "create"`];
+  if (!stat.isFile()) return [`${label}: only a regular file can be edited`];
+  let old: string;
+  try {
+    old = fs.readFileSync(target, 'utf8');
+  } catch (error) {
+    return [cannotRead(label, 'it', error)];
+  }
+  const checked = edits as SearchReplace[];
+  const edited = applyEdits(old, checked, label);
+  if (!edited.ok) return edited.errors;
+  const errors: string[] = [];
+  checked.forEach((edit, i) => {
+    const placeholder = findElisionPlaceholder(edit.replace);
+    if (placeholder !== null) errors.push(`${label}: edits[${i}].replace contains an elision placeholder (${JSON.stringify(placeholder)}); write out the replacement lines`);
+  });
+  if (options.allowMassDeletion !== true && isMassDeletion(old, edited.content)) {
+    const { kept, total } = linesKept(old, edited.content);
+    errors.push(
+      `${label}: these edits keep only ${kept} of the file's ${total} non-blank lines; ` +
+        'set allow_mass_deletion: true on the phase if removing most of it is intended',
+    );
+  }
+  return errors;
+}
+
 function checkOne(index: number, change: unknown, options: ValidateChangesOptions): { errors: string[]; checked: CheckedChange | null } {
   if (typeof change !== 'object' || change === null || Array.isArray(change)) {
-    return { errors: [`files[${index}]: expected an object with path, mode and new_content`], checked: null };
+    return { errors: [`files[${index}]: expected an object with path, mode and new_content (or edits)`], checked: null };
   }
   const { path: rawPath, mode, new_content: content } = change as Record<string, unknown>;
   if (typeof rawPath !== 'string') {
@@ -129,6 +169,11 @@ function checkOne(index: number, change: unknown, options: ValidateChangesOption
   if (stat?.isDirectory()) return { errors: [`${label}: the path is a directory; name a file inside it`], checked: null };
 
   const modeNow = parsedMode.data;
+  const edits = (change as Record<string, unknown>)['edits'];
+  if (modeNow === 'edit') return { errors: [...errors, ...editErrors(label, target, stat, change as Record<string, unknown>, options)], checked: { label, mode: modeNow, normalized, content } };
+  if (Array.isArray(edits) && edits.length > 0) {
+    errors.push(`${label}: has edits but mode ${JSON.stringify(modeNow)}; use mode "edit" to change a file with search/replace edits`);
+  }
   if (modeNow !== 'delete' && typeof content !== 'string') {
     errors.push(`${label}: ${modeNow} needs new_content with the file's complete text (a string)`);
   }

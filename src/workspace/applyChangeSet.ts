@@ -7,6 +7,7 @@ import type { FileChange } from '../model/fileChange.js';
 import { crashAfterAppliedFile } from '../runtime/crashPoint.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
 import { writeFileFor, syncDirsFor, type WriteDurability } from './durableWrite.js';
+import { contentAfter } from './contentAfter.js';
 import { sha256 } from './hash.js';
 import { recoverInterruptedApply } from './recoverApply.js';
 import { repoKey, resolveInside } from './resolveInside.js';
@@ -43,6 +44,8 @@ interface Target {
   backupFile: string | null;
   fileMode: number | null;
   staged: string | null;
+  /** What the file holds afterwards (null: deleted); an edit's result is computed from `before`. */
+  after: string | null;
 }
 
 function readIfExists(file: string): { content: Buffer; mode: number } | null {
@@ -95,7 +98,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
   const repoRoot = path.resolve(input.repoRoot);
   const targets: Target[] = input.changes.map((change) => {
     const absolute = resolveInside(repoRoot, change.path);
-    return { change, relative: repoKey(repoRoot, change.path), absolute, before: null, backupFile: null, fileMode: null, staged: null };
+    return { change, relative: repoKey(repoRoot, change.path), absolute, before: null, backupFile: null, fileMode: null, staged: null, after: null };
   });
   const createdDirs: string[] = [];
   const committed: Target[] = [];
@@ -130,6 +133,8 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       target.before = existing?.content ?? null;
       target.fileMode = existing?.mode ?? null;
       target.backupFile = existing === null ? null : String(index);
+      // An edit's searches are matched against the file as it is now, before anything is written.
+      target.after = contentAfter(target.change, target.before);
       manifest.push({
         path: target.relative,
         existedBefore: existing !== null,
@@ -153,7 +158,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
       syncDirsFor(durability, [input.backupDir]);
     }
     files = targets.map((target, index) => {
-      const content = target.change.mode === 'delete' ? null : (target.change.new_content ?? '');
+      const content = target.after;
       return {
         path: target.relative,
         mode: target.change.mode,
@@ -177,7 +182,7 @@ export async function applyChangeSet(input: ApplyChangeSetInput): Promise<Applie
         recheck(target);
       }
       const staged = stagedPathFor(target.absolute);
-      writeFileFor(durability, staged, target.change.new_content ?? '', target.fileMode ?? 0o644);
+      writeFileFor(durability, staged, target.after ?? '', target.fileMode ?? 0o644);
       target.staged = staged;
     }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FileChange } from '../model/fileChange.js';
 import { AutopackError } from '../model/errors.js';
 import { MANIFEST_FILE, type BackupManifestEntry } from './backupManifest.js';
+import { contentAfter } from './contentAfter.js';
 import { sha256 } from './hash.js';
 import type { PreparedFile } from './preparedFile.js';
 import { repoKey, resolveInside } from './resolveInside.js';
@@ -67,13 +68,28 @@ export async function recoverInterruptedApply(
   for (const entry of manifest) {
     const now = await currentHash(resolveInside(repoRoot, entry.path));
     const change = intended.get(entry.path);
-    const after = change === undefined || change.mode === 'delete' ? null : sha256(change.new_content ?? '');
+    const after = change === undefined ? null : await hashAfter(change, backupDir, entry);
     if (now !== entry.beforeSha256 && now !== after) throw changedMeanwhile(entry.path, `Its pre-image is in ${backupDir}`);
   }
   await removeStagedLeftovers(repoRoot, manifest.map((e) => e.path));
   await restoreEntries({ repoRoot, backupDir, entries: manifest, createdDirs: [], durability: 'normal' });
   await fs.rm(backupDir, { recursive: true, force: true });
   return true;
+}
+
+/** The hash of what this attempt writes to the entry's file: an edit's result comes from its pre-image. */
+async function hashAfter(change: FileChange, backupDir: string, entry: BackupManifestEntry): Promise<string | null> {
+  if (change.mode !== 'edit') {
+    const content = contentAfter(change, null);
+    return content === null ? null : sha256(content);
+  }
+  const before = entry.backupFile === null ? null : await fs.readFile(path.join(backupDir, entry.backupFile));
+  try {
+    const content = contentAfter(change, before);
+    return content === null ? null : sha256(content);
+  } catch {
+    return null; // the edits never applied to this pre-image, so the file cannot hold their result
+  }
 }
 
 function changedMeanwhile(file: string, preImage: string): AutopackError {

@@ -279,28 +279,23 @@ describe('applyEdits: an empty replacement', () => {
   });
 });
 
-describe('applyEdits: cost', () => {
+// Sizes that a quadratic matcher could not finish in the test's timeout; how fast it is belongs in `npm run bench`, not here.
+describe('applyEdits: large files', () => {
   const big = numbered(50_000, (n) => `  const value${n} = compute(${n}); // line ${n}`);
 
-  it('applies one edit to a 50,000-line file in linear time', () => {
-    const started = performance.now();
+  it('applies one edit to a 50,000-line file', () => {
     const outcome = applyEdits(big, [edit('const value49000 = compute(49000); // line 49000', 'changed();')], LABEL);
-    expect(performance.now() - started).toBeLessThan(1_500);
     expect(outcome.ok && outcome.matches).toEqual([{ index: 0, startLine: 49_000, endLine: 49_000, how: 'indentation' }]);
   });
 
-  it('matches among 50,000 identical lines without comparing every pair', () => {
-    const started = performance.now();
+  it('matches among 50,000 identical lines', () => {
     const outcome = applyEdits(`${'}\n'.repeat(50_000)}end\n`, [edit('}\n}\nend', 'x')], LABEL);
-    expect(performance.now() - started).toBeLessThan(1_500);
     expect(outcome.ok && outcome.matches).toEqual([{ index: 0, startLine: 49_999, endLine: 50_001, how: 'exact' }]);
   });
 
-  it('bounds the search for the most similar lines of a 50,000-line file', () => {
+  it('quotes the most similar lines of a 50,000-line file', () => {
     const search = Array.from({ length: 150 }, (_, i) => `  const value${30_000 + i} = compute(${30_000 + i}) // line ${30_000 + i}`).join('\n');
-    const started = performance.now();
     const [error] = refused(big, [edit(search, 'x')]);
-    expect(performance.now() - started).toBeLessThan(3_000);
     expect(error).toContain('The most similar lines of the file are lines 30000-30149');
   });
 });

@@ -22,6 +22,11 @@ export class LazyOpenAIClient implements LLMClient {
     this.model = options.openai === undefined ? resolveConnection(options, env).model : resolveModel(options.model, env);
   }
 
+  /** False when told the server has no structured output (`structuredOutput: 'never'`); undefined: not known yet. */
+  get structuredOutput(): boolean | undefined {
+    return this.options.structuredOutput === 'never' ? false : undefined;
+  }
+
   async complete(request: LLMRequest): Promise<LLMResponse> {
     this.client ??= import('./openaiClient.js').then(({ OpenAIClient }) => new OpenAIClient(this.options));
     return (await this.client).complete(request);

@@ -149,6 +149,8 @@ describe.each(combinations)('editFormat $editFormat, answerFormat $answerFormat'
       const example: unknown = JSON.parse(exampleOf(prompt));
       const parsed = ModelResponseSchema.parse(example);
       expect(parsed.files.map((f) => f.mode)).toEqual(asksEdits ? ['create', 'edit'] : ['create']);
+      // The summary speaks of the files the example changes, and no others.
+      expect(parsed.summary.includes('src/index.ts')).toBe(asksEdits);
       if (asksEdits) {
         expect(ModelResponseWireSchema.safeParse(example).success).toBe(true);
         expect(parsed.files[1]?.edits).toHaveLength(1);
@@ -157,6 +159,7 @@ describe.each(combinations)('editFormat $editFormat, answerFormat $answerFormat'
   } else {
     it('gives an example whose blocks carry the exact markers, each alone on its line', () => {
       const lines = exampleOf(prompt).split('\n');
+      expect(lines[0]?.includes('src/index.ts')).toBe(asksEdits);
       const wholeAt = lines.indexOf('src/greet.ts');
       expect(lines.slice(wholeAt + 1, wholeAt + 3)).toEqual(['```ts', 'export function greet(name: string): string {']);
       const markers = lines.filter((line) => /^(<{7}|={7}|>{7})/.test(line));

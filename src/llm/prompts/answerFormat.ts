@@ -13,7 +13,7 @@ export type AnswerFormat = z.infer<typeof AnswerFormatSchema>;
  * an existing file changed with one edit. Written once as data, rendered in each format.
  */
 const EXAMPLE = {
-  summary: 'Add greet() in src/greet.ts and export it from src/index.ts.',
+  summary: { whole: 'Add greet() in src/greet.ts.', withEdit: 'Add greet() in src/greet.ts and export it from src/index.ts.' },
   whole: {
     path: 'src/greet.ts',
     content: "export function greet(name: string): string {\n  return 'Hello, ' + name + '!';\n}\n",
@@ -47,7 +47,8 @@ function jsonExample(withEdit: boolean): string {
         { path: EXAMPLE.edit.path, mode: 'edit', new_content: null, edits: [{ search: EXAMPLE.edit.search, replace: EXAMPLE.edit.replace }] },
       ]
     : [created];
-  return `{\n  "summary": ${JSON.stringify(EXAMPLE.summary)},\n  "files": [\n${files.map((file) => `    ${JSON.stringify(file)}`).join(',\n')}\n  ]\n}`;
+  const summary = withEdit ? EXAMPLE.summary.withEdit : EXAMPLE.summary.whole;
+  return `{\n  "summary": ${JSON.stringify(summary)},\n  "files": [\n${files.map((file) => `    ${JSON.stringify(file)}`).join(',\n')}\n  ]\n}`;
 }
 
 function jsonSystem(asksEdits: boolean): string {
@@ -91,7 +92,7 @@ ${rules([
 function markdownExample(withEdit: boolean): string {
   const whole = `${EXAMPLE.whole.path}\n\`\`\`ts\n${EXAMPLE.whole.content}\`\`\``;
   const edit = `${EXAMPLE.edit.path}\n\`\`\`ts\n<<<<<<< SEARCH\n${EXAMPLE.edit.search}=======\n${EXAMPLE.edit.replace}>>>>>>> REPLACE\n\`\`\``;
-  return [EXAMPLE.summary, whole, ...(withEdit ? [edit] : [])].join('\n\n');
+  return withEdit ? [EXAMPLE.summary.withEdit, whole, edit].join('\n\n') : [EXAMPLE.summary.whole, whole].join('\n\n');
 }
 
 function markdownSystem(asksEdits: boolean): string {

@@ -7,7 +7,7 @@ import type { LlmSettings } from '../model/llmSettings.js';
 import { budgetShortfall, type LlmSpend } from '../llm/budget.js';
 import { fitPrompt, type CandidateFile, type FittedPrompt } from '../llm/fitPrompt.js';
 import { DEFAULT_PRICES, costUsd, priceFor } from '../llm/prices.js';
-import { countLines, RESPONSE_JSON_SCHEMA, type AnswerFormat, type EditFormat } from '../llm/prompts/phasePrompt.js';
+import { countLines, RESPONSE_JSON_SCHEMA } from '../llm/prompts/phasePrompt.js';
 import { tokenCounterFor, upperBoundCounterFor, type TokenCounter } from '../llm/tokenCount.js';
 import type { LLMAttempt, LLMClient, LLMResponse } from '../llm/types.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
@@ -21,10 +21,6 @@ export interface CallLlmDeps extends EffectRuntime {
   onLlmAttempt: (phaseIndex: number, attempt: number, call: LoggedLlmAttempt) => void;
   /** Stops the run resumably (not a phase failure); the effect's own outcome is then never delivered. */
   interrupt: (reason: InterruptReason, message: string) => void;
-  /** Which existing files the model changes with search/replace edits rather than whole; default `auto`. */
-  editFormat?: EditFormat;
-  /** How the model writes its answer; default `json`. A markdown answer is asked for without the JSON schema. */
-  answerFormat?: AnswerFormat;
 }
 
 /**
@@ -90,12 +86,13 @@ export function fromCallLlm(deps: CallLlmDeps) {
       const { candidates, missing } = gatherCandidates(deps.repoRoot, input);
       const maxPromptTokens = deps.llm.maxPromptTokens;
       const maxOutputTokens = deps.llm.outputTokens[input.spec.complexity];
-      const answerFormat = deps.answerFormat ?? 'json';
+      // As the run recorded them (docs/edits.md); a log from before edits existed asked for whole files in JSON.
+      const answerFormat = deps.llm.answerFormat ?? 'json';
       // Counted from the whole file, for the edit threshold: the prompt may show it cut short.
       const lineCounts = new Map<string, number>(candidates.map((c) => [c.path, countLines(c.content)]));
       const fit = (counter: TokenCounter) =>
         fitPrompt({
-          base: { spec: input.spec, protectedPaths: input.protectedPaths, previousErrors: input.previousErrors, attempt: input.attempt, editFormat: deps.editFormat ?? 'auto', answerFormat, lineCounts },
+          base: { spec: input.spec, protectedPaths: input.protectedPaths, previousErrors: input.previousErrors, attempt: input.attempt, editFormat: deps.llm.editFormat ?? 'whole', answerFormat, lineCounts },
           candidates,
           missing,
           maxPromptTokens,

@@ -1,19 +1,19 @@
 import { createActor, toPromise } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { fromCallLlm, type CallLlmDeps } from '../../src/effects/callLlm.js';
+import { fromCallLlm } from '../../src/effects/callLlm.js';
 import { RESPONSE_JSON_SCHEMA } from '../../src/llm/prompts/phasePrompt.js';
 import { ScriptedLLMClient } from '../../src/llm/scriptedClient.js';
 import type { CallLlmInput } from '../../src/machines/effectContracts.js';
-import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS } from '../../src/model/llmSettings.js';
+import { DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS, type LlmSettings } from '../../src/model/llmSettings.js';
 import { spec } from '../support/phaseSpecs.js';
 import { answer, writeTree } from '../support/repoFixture.js';
 import { useTempDirs } from '../support/tempDir.js';
 
 const tempDir = useTempDirs();
 
-/** Runs the real callLlm effect once with the given formats, returning the one request sent. */
+/** Runs the real callLlm effect once with the given formats (as a new run records them), returning the one request sent. */
 async function requestWith(
-  formats: Pick<CallLlmDeps, 'editFormat' | 'answerFormat'>,
+  formats: Pick<LlmSettings, 'editFormat' | 'answerFormat'>,
   { maxPromptTokens = DEFAULT_MAX_PROMPT_TOKENS, deliverables = ['src/small.ts', 'src/long.ts', 'src/new.ts'] } = {},
 ) {
   const repo = tempDir();
@@ -26,11 +26,10 @@ async function requestWith(
     clock: () => 0,
     llmClient,
     repoRoot: repo,
-    llm: { maxPromptTokens, outputTokens: DEFAULT_OUTPUT_TOKENS, budget: {}, prices: {} },
+    llm: { maxPromptTokens, outputTokens: DEFAULT_OUTPUT_TOKENS, budget: {}, prices: {}, editFormat: 'auto', answerFormat: 'json', ...formats },
     spent: () => ({ tokens: 0, costUsd: 0 }),
     onLlmAttempt: () => {},
     interrupt: () => {},
-    ...formats,
   });
   const input: CallLlmInput = {
     phaseIndex: 0,
@@ -49,7 +48,7 @@ async function requestWith(
 }
 
 describe('callLlm asks in the formats its deps name', () => {
-  it('by default asks for JSON with the schema, and edits only for the file above the threshold', async () => {
+  it("with a new run's defaults (auto, json) asks for JSON with the schema, and edits only for the file above the threshold", async () => {
     const { request, system, user } = await requestWith({});
     expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'phase_changes', schema: RESPONSE_JSON_SCHEMA });
     expect(system).toContain('Reply with one JSON object');
@@ -65,6 +64,13 @@ describe('callLlm asks in the formats its deps name', () => {
 
   it('passes the edit format through: whole asks for no edits at all', async () => {
     const { system, user } = await requestWith({ editFormat: 'whole' });
+    expect(system).not.toContain('"edit"');
+    expect(user).not.toContain('# Files to change with edits');
+  });
+
+  it('asks a run logged before edits existed (no formats recorded) for whole files in JSON, as it did then', async () => {
+    const { request, system, user } = await requestWith({ editFormat: undefined, answerFormat: undefined });
+    expect(request.responseFormat).toBeDefined();
     expect(system).not.toContain('"edit"');
     expect(user).not.toContain('# Files to change with edits');
   });

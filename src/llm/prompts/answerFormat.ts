@@ -1,12 +1,11 @@
-import { z } from 'zod';
+import type { AnswerFormat } from '../../model/llmSettings.js';
 
 /**
- * How the model writes its answer: one JSON object (`{summary, files}`), or markdown (a summary, then each
- * file's path on a line of its own followed by a fenced block with the whole file or one SEARCH/REPLACE
- * edit). Markdown cannot delete a file.
+ * How the model writes its answer (AnswerFormat): one JSON object (`{summary, files}`), or markdown (a
+ * summary, then each file's path on a line of its own followed by a fenced block with the whole file or
+ * one SEARCH/REPLACE edit). Markdown cannot delete a file.
  */
-export const AnswerFormatSchema = z.enum(['json', 'markdown']);
-export type AnswerFormat = z.infer<typeof AnswerFormatSchema>;
+export type { AnswerFormat };
 
 /**
  * The one example answer every prompt shows: a new file sent whole and, when the prompt asks for edits,

@@ -1,12 +1,11 @@
-import { z } from 'zod';
+import type { EditFormat } from '../../model/llmSettings.js';
 
 /**
  * Which existing files the model is asked to change with targeted search/replace edits rather than by
- * sending them whole: `whole` never, `edits` always, `auto` above EDIT_THRESHOLD_LINES. New files are
- * always sent whole.
+ * sending them whole (EditFormat): `whole` never, `edits` always, `auto` above EDIT_THRESHOLD_LINES. New
+ * files are always sent whole.
  */
-export const EditFormatSchema = z.enum(['whole', 'edits', 'auto']);
-export type EditFormat = z.infer<typeof EditFormatSchema>;
+export type { EditFormat };
 
 /** How the model is asked to change one file: its complete new content, or edits (mode `edit`). */
 export type ChangeForm = 'whole' | 'edits';

@@ -5,8 +5,8 @@ import type { LLMMessage } from '../types.js';
 import { systemMessage, type AnswerFormat } from './answerFormat.js';
 import { changeFormFor, countLines, type EditFormat } from './changeForm.js';
 
-export { AnswerFormatSchema, type AnswerFormat } from './answerFormat.js';
-export { EDIT_THRESHOLD_LINES, EditFormatSchema, countLines, type ChangeForm, type EditFormat } from './changeForm.js';
+export type { AnswerFormat } from './answerFormat.js';
+export { EDIT_THRESHOLD_LINES, countLines, type ChangeForm, type EditFormat } from './changeForm.js';
 
 export const PHASE_PROMPT_ID = 'phase';
 /** Bump when the wording changes: the version is recorded with every model call in the log. */

@@ -30,6 +30,7 @@ describe('parseModelResponse', () => {
     const parsed = parseModelResponse(reply(content));
     expect(parsed.ok).toBe(true);
     if (parsed.ok) expect(parsed.value).toEqual(expected);
+    if (parsed.ok) expect(parsed.format).toBe('json');
   });
 
   it("reads Python's None, True and False", () => {
@@ -60,10 +61,12 @@ describe('parseModelResponse', () => {
     if (!parsed.ok) expect(parsed.errors[0]).toMatch(/files\[0\]\.mode: .*create.*modify.*delete/);
   });
 
-  it('says no JSON was found, quoting the start of the answer', () => {
+  it('says what was expected in both formats, quoting the start of the answer', () => {
     const parsed = parseModelResponse(reply('I am unable to help with that request.'));
     expect(parsed).toMatchObject({ ok: false, code: 'RESPONSE_UNPARSEABLE' });
-    if (!parsed.ok) expect(parsed.errors[0]).toMatch(/no JSON object was found.*I am unable to help/);
+    if (!parsed.ok) {
+      expect(parsed.errors[0]).toMatch(/no JSON object was found.*no file in markdown either.*path.*fenced block.*SEARCH.*REPLACE.*The answer began: I am unable to help/);
+    }
   });
 
   it('treats finishReason length as truncated, even when the JSON happens to parse', () => {

@@ -76,6 +76,12 @@ describe('autopack run (child process, examples/greeter)', () => {
     const badRetries = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`, '--max-retries', 'lots']);
     expect(badRetries.code).toBe(2);
     expect(badRetries.stderr).toContain('--max-retries');
+    const badFormat = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`, '--edit-format', 'diff']);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain('--edit-format: expected one of whole, edits, auto');
+    const badAnswer = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`, '--answer-format', 'yaml']);
+    expect(badAnswer.code).toBe(2);
+    expect(badAnswer.stderr).toContain('--answer-format: expected one of json, markdown');
     const noLlm = await runCli(['run', plan, '--repo', repo]);
     expect(noLlm.code).toBe(2);
     expect(noLlm.stderr).toContain('no model configured: set OPENAI_API_KEY, or pass --base-url');

@@ -12,11 +12,11 @@ const fastBackoff = { initialMs: 1, maxMs: 5, multiplier: 2 };
 /** A file long enough that `auto` asks for edits: 400 numbered lines. */
 const BIG = Array.from({ length: 400 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
 
-function setup(steps: ConstructorParameters<typeof ScriptedLLMClient>[0]) {
+function setup(steps: ConstructorParameters<typeof ScriptedLLMClient>[0], options: { answerFormat?: 'json' | 'markdown' } = {}) {
   const repo = tempDir();
   writeTree(repo, { 'big.txt': BIG, 'README.md': '# demo\n' });
   const llm = new ScriptedLLMClient(steps);
-  const executor = new PhaseExecutor({ llmClient: llm, repoRoot: repo, backoff: fastBackoff });
+  const executor = new PhaseExecutor({ llmClient: llm, repoRoot: repo, backoff: fastBackoff, ...options });
   return { repo, llm, executor };
 }
 
@@ -61,6 +61,66 @@ describe('a run whose model answers with search/replace edits', () => {
     expect(retryPrompt).toMatch(/edits\[0\][^\n]*big\.txt/);
     expect(retryPrompt).toMatch(/line 200/);
     expect(readTree(repo)['big.txt']).toBe(BIG.replace('line 20\n', 'line twenty\n'));
+    executor.close();
+  });
+
+  it('asks for markdown when told to, and applies a markdown answer with SEARCH/REPLACE blocks and a new whole file', async () => {
+    const markdown = [
+      'Renumber two lines of big.txt and add notes.',
+      '',
+      'big.txt',
+      '```',
+      '<<<<<<< SEARCH',
+      'line 10',
+      '=======',
+      'line ten',
+      '>>>>>>> REPLACE',
+      '```',
+      '',
+      'And further down:',
+      '',
+      'big.txt',
+      '```',
+      '<<<<<<< SEARCH',
+      'line 390',
+      'line 391',
+      '=======',
+      'line 390 and 391',
+      '>>>>>>> REPLACE',
+      '```',
+      '',
+      '**notes.md**',
+      '```markdown',
+      '# Notes',
+      '```',
+      '',
+      '`README.md`:',
+      '```markdown',
+      '# demo',
+      '',
+      'more',
+      '```',
+    ].join('\n');
+    const { repo, llm, executor } = setup([{ content: markdown }], { answerFormat: 'markdown' });
+    const result = await new PhaseOrchestrator({ executor }).runPhases([spec('one', ['big.txt', 'notes.md'])]);
+    expect(result).toMatchObject({ successful_phases: 1 });
+    const request = llm.requests[0];
+    expect(request?.responseFormat).toBeUndefined();
+    expect(request?.messages[0]?.content).toContain('in markdown, never in JSON');
+    expect(request?.messages[1]?.content).toContain('# Files to change with edits');
+    expect(readTree(repo)).toMatchObject({
+      'big.txt': BIG.replace('line 10\n', 'line ten\n').replace('line 390\nline 391\n', 'line 390 and 391\n'),
+      'notes.md': '# Notes\n',
+      'README.md': '# demo\n\nmore\n',
+    });
+    const log = await events(executor, result.run_id);
+    const parsed = log.find((e) => e.type === 'response.parsed');
+    expect(parsed?.type === 'response.parsed' && parsed.data.outcome.ok && parsed.data.outcome.value.files.map((f) => [f.path, f.mode, f.edits?.length ?? 0])).toEqual([
+      ['big.txt', 'edit', 2],
+      ['notes.md', 'create', 0],
+      // A whole file in markdown is a modify when it exists: the checks for a modify (mass deletion) apply.
+      ['README.md', 'modify', 0],
+    ]);
     executor.close();
   });
 });

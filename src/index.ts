@@ -13,12 +13,14 @@ export {
   OrchestrationResultSchema,
   HealthCheckResultSchema,
   PhaseHealthChecksSchema,
+  BaselineResultSchema,
 } from './model/results.js';
 export type {
   PhaseResult,
   OrchestrationResult,
   HealthCheckResult,
   PhaseHealthChecks,
+  BaselineResult,
   ValidationResult,
 } from './model/results.js';
 export { HealthCheckSpecSchema } from './model/healthCheck.js';

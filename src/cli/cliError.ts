@@ -13,6 +13,9 @@ export function exitCodeFor(error: unknown): number {
       case 'MACHINE_VERSION_MISMATCH':
       case 'UNCOMMITTED_CHANGES':
         return EXIT.badInput;
+      // A phase's failure: never thrown by a run (it is in the result), but a caller may raise it.
+      case 'STUCK':
+        return EXIT.phaseFailed;
       case 'ABORTED':
       // Another process took the run over, or it went unrenewed too long: stopped, resumable.
       case 'LEASE_LOST':

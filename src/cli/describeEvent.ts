@@ -1,10 +1,18 @@
 import type { StoredRunEvent } from '../store/events.js';
-import { healthCheckErrors } from '../machines/feedback.js';
+import type { BaselineState } from '../store/runState.js';
+import { checksFailed, healthCheckErrors, stuckMessage } from '../machines/feedback.js';
 
 const firstLine = (text: string, max = 160): string => {
   const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
+
+/** Which checks already failed before the run's first phase, and so fail no phase (`status`, the inspector). */
+export function describeBaseline(baseline: BaselineState): string {
+  if (baseline.errors.length > 0) return `baseline: could not be taken (${firstLine(baseline.errors[0] ?? '')}); no check is excused`;
+  if (baseline.preExisting.length === 0) return `baseline: every health check passed before the run (${baseline.checks.map((c) => c.name).join(', ')})`;
+  return `baseline: ${baseline.preExisting.map((n) => `"${n}"`).join(', ')} failed before the run: pre-existing, ignored in every phase`;
+}
 
 /** One human line for a log event: what happened, without the payload. Used by progress and `log`. */
 export function describeEvent(event: StoredRunEvent): string {
@@ -12,7 +20,18 @@ export function describeEvent(event: StoredRunEvent): string {
     case 'run.started':
       return `run ${event.data.runId} started: ${event.data.phases.length} phase(s) in ${event.data.repoRoot}`;
     case 'run.begun':
+      if (event.target === 'checking_baseline') return 'run begun: health checks first, as the repository stands';
       return event.data.phaseIndex === null ? 'nothing to run' : 'run begun';
+    case 'baseline.checked':
+    case 'baseline.check_errored': {
+      const out = event.data.outcome;
+      if (!out.ok) return `baseline could not be taken [${out.error.code}]: ${firstLine(out.error.errors[0] ?? '')}; no check is excused`;
+      const names = out.value.results.map((r) => `${r.name} ${r.passed ? 'ok' : 'FAILED'}`).join(', ');
+      const failing = event.data.preExisting;
+      return failing.length === 0
+        ? `baseline: every health check passes before the run (${names})`
+        : `baseline: ${failing.map((n) => `"${n}"`).join(', ')} already fail${failing.length === 1 ? 's' : ''} before the run; ignored in every phase (${names})`;
+    }
     case 'phase.started':
       return `phase ${event.data.phaseId} started`;
     case 'llm.attempted': {
@@ -51,16 +70,20 @@ export function describeEvent(event: StoredRunEvent): string {
     case 'health.checked': {
       const out = event.data.outcome;
       if (!out.ok) return 'health checks errored';
-      const names = out.value.results.map((r) => `${r.name} ${r.passed ? 'ok' : 'FAILED'}`).join(', ');
-      const failures = healthCheckErrors(out.value.results);
-      return `attempt ${event.data.attempt}: health checks ${out.value.passed ? 'passed' : 'failed'} (${names})${failures.length > 0 ? `: ${firstLine(failures[0] ?? '')}` : ''}`;
+      const excused = event.data.preExisting ?? [];
+      const names = out.value.results.map((r) => `${r.name} ${r.passed ? 'ok' : excused.includes(r.name) ? 'FAILED (pre-existing, ignored)' : 'FAILED'}`).join(', ');
+      const failed = checksFailed(out.value.results, excused);
+      const failures = healthCheckErrors(out.value.results.filter((r) => !excused.includes(r.name)));
+      return `attempt ${event.data.attempt}: health checks ${failed ? 'failed' : 'passed'} (${names})${failures.length > 0 ? `: ${firstLine(failures[0] ?? '')}` : ''}`;
     }
     case 'response.parsed':
       return event.data.outcome.ok ? `attempt ${event.data.attempt}: ${event.data.outcome.value.files.length} change(s) proposed` : 'parsed';
     case 'changes.validated':
       return `attempt ${event.data.attempt}: changes valid`;
-    case 'changes.rolled_back':
-      return event.data.outcome.ok ? `attempt ${event.data.attempt}: rolled back ${event.data.outcome.value.restored.length} file(s)` : 'rolled back';
+    case 'changes.rolled_back': {
+      const stuck = event.data.stuck === undefined ? '' : `; ${stuckMessage(event.data.stuck)}`;
+      return (event.data.outcome.ok ? `attempt ${event.data.attempt}: rolled back ${event.data.outcome.value.restored.length} file(s)` : 'rolled back') + stuck;
+    }
     case 'phase.committed': {
       const out = event.data.outcome;
       if (!out.ok) return 'committed';
@@ -81,7 +104,8 @@ export function describeEvent(event: StoredRunEvent): string {
       const out = event.data.outcome;
       const errors = out.ok ? [] : out.error.errors;
       const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
-      return `attempt ${event.data.attempt} failed [${out.ok ? '' : out.error.code}]: ${firstLine(errors[0] ?? '')}${more}`;
+      const stuck = event.data.stuck === undefined ? '' : `; ${stuckMessage(event.data.stuck)}`;
+      return `attempt ${event.data.attempt} failed [${out.ok ? '' : out.error.code}]: ${firstLine(errors[0] ?? '')}${more}${stuck}`;
     }
     default: {
       const unknownEvent: never = event;

@@ -23,6 +23,7 @@ export function formatSummary(result: OrchestrationResult, dbPath: string, repoR
     const commit = phase.commit === null ? '' : ` [${phase.commit.slice(0, 12)}]`;
     lines.push(`  ${phase.success ? '✓' : '✗'} ${phase.phase_id}${retries}${commit}: ${phase.summary || '(no summary)'}`);
     if (phase.success && phase.files_changed.length > 0) lines.push(`      files: ${phase.files_changed.join(', ')}`);
+    if (phase.pre_existing.length > 0) lines.push(`      pre-existing failure, ignored: ${phase.pre_existing.join(', ')} (failed before the run too)`);
     for (const error of phase.errors) lines.push(`      ${error.split('\n')[0]}`);
   }
   const notRun = result.total_phases - result.phase_results.length;

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PhaseExecutor } from '../executor/phaseExecutor.js';
+import { PhaseExecutor, StuckAfterSchema } from '../executor/phaseExecutor.js';
+import { DEFAULT_STUCK_AFTER } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
 import { connectRemoteInspector } from '../inspect/remoteInspector.js';
 import { loadPlan } from '../plan/loadPlan.js';
@@ -16,6 +17,8 @@ export const RunFlagsSchema = z.object({
   db: z.string().optional(),
   maxRetries: z.coerce.number().int('must be a whole number').min(0).max(100).default(3),
   healthChecks: z.boolean().default(true),
+  stuckAfter: z.coerce.number().pipe(StuckAfterSchema).default(DEFAULT_STUCK_AFTER),
+  baseline: z.boolean().default(true),
   continueOnFailure: z.boolean().default(false),
   maxPromptTokens: z.coerce.number().int('must be a whole number').positive().optional(),
   json: z.boolean().default(false),
@@ -64,6 +67,8 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
       phases: plan.phases,
       maxRetries: flags.maxRetries,
       enableHealthChecks: flags.healthChecks,
+      stuckAfter: flags.stuckAfter,
+      baseline: flags.baseline,
       stopOnFailure: !flags.continueOnFailure,
       signal,
       outputTokens: plan.outputTokens,

@@ -1,5 +1,14 @@
 import { isDriven } from '../runtime/lease.js';
-import { foldRunState, runTotals, toOrchestrationResult, type EventStore, type QueuedRun, type RunQueue, type RunState } from '../store/index.js';
+import {
+  foldRunState,
+  runTotals,
+  toOrchestrationResult,
+  type EventStore,
+  type QueuedRun,
+  type RunQueue,
+  type RunState,
+} from '../store/index.js';
+import { describeBaseline } from './describeEvent.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
@@ -40,10 +49,12 @@ export function runDetail(state: RunState, status: string = state.status): strin
   if (worktree !== null) lines.push(`  branch: ${worktree.branch} (worked in ${worktree.path})`);
   if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): autopack resume ${state.runId} continues it`);
   if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
+  if (state.baseline !== null) lines.push(`  ${describeBaseline(state.baseline)}`);
   for (const phase of state.phases) {
     const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';
     const commit = phase.commit === null ? '' : ` [${phase.commit.slice(0, 12)}]`;
     lines.push(`  ${phase.status.padEnd(9)} ${phase.id}${where}${commit}: ${phase.spec.description.split('\n')[0]}`);
+    if (phase.preExisting.length > 0) lines.push(`            pre-existing failure, ignored: ${phase.preExisting.join(', ')}`);
     if (phase.status === 'failed') {
       const last = phase.failedAttempts.at(-1);
       for (const error of last?.errors ?? []) lines.push(`            attempt ${last?.attempt}: ${error.split('\n')[0]}`);

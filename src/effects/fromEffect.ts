@@ -1,5 +1,5 @@
 import { fromPromise } from 'xstate';
-import type { EffectFailure, EffectOutcome, PhaseEffectName } from '../machines/effectContracts.js';
+import type { EffectFailure, EffectName, EffectOutcome } from '../machines/effectContracts.js';
 import { AutopackError, toErrorData, type ErrorCode } from '../model/errors.js';
 
 export interface EffectRuntime {
@@ -11,7 +11,7 @@ export interface EffectRuntime {
    * When continuing a run from its log: the outcome the log recorded for the effect about to run, which
    * is returned instead of running it again; undefined once the log is used up and effects run for real.
    */
-  recorded?: (effect: PhaseEffectName) => Promise<EffectOutcome<unknown>> | undefined;
+  recorded?: (effect: EffectName) => Promise<EffectOutcome<unknown>> | undefined;
   /**
    * Asked right before an effect that writes to the repository runs, unless `durable` just confirmed the
    * lease: false when this process may no longer write (its lease on the run is gone), and the run is
@@ -27,7 +27,7 @@ export interface EffectRuntime {
 }
 
 export interface EffectDefinition<I, O> {
-  name: PhaseEffectName;
+  name: EffectName;
   /** Code for failures that are not already AutopackErrors. */
   failureCode: ErrorCode;
   /** Whether such failures are worth another attempt. */

@@ -1,5 +1,6 @@
 import { fromApplyChanges, type ApplyChangesDeps } from './applyChanges.js';
 import { fromCallLlm, type CallLlmDeps } from './callLlm.js';
+import { fromCheckBaseline } from './checkBaseline.js';
 import { fromCommitChanges, type CommitChangesDeps } from './commitChanges.js';
 import { fromParseResponse } from './parseResponse.js';
 import { fromRollbackChanges } from './rollbackChanges.js';
@@ -11,6 +12,7 @@ export type { CallLlmDeps } from './callLlm.js';
 export type { RunCommits } from './commitChanges.js';
 export { fromEffect } from './fromEffect.js';
 export type { EffectDefinition, EffectRuntime } from './fromEffect.js';
+import type { EffectRuntime } from './fromEffect.js';
 
 export interface PhaseEffectsDeps extends CallLlmDeps, ApplyChangesDeps, CommitChangesDeps {
   /** The user's files with uncommitted changes when the run started: a change to one is refused. */
@@ -28,5 +30,12 @@ export function createPhaseEffects(deps: PhaseEffectsDeps) {
     rollbackChanges: fromRollbackChanges(deps),
     commitChanges: fromCommitChanges(deps),
     sleep: fromSleep(deps),
+  };
+}
+
+/** Every effect the orchestrator machine names, implemented. */
+export function createOrchestratorEffects(deps: EffectRuntime & { repoRoot: string }) {
+  return {
+    checkBaseline: fromCheckBaseline(deps),
   };
 }

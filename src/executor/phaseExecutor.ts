@@ -4,7 +4,7 @@ import type { InspectionEvent } from 'xstate';
 import type { Observable } from 'rxjs';
 import { Subject } from 'rxjs/internal/Subject';
 import { z } from 'zod';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from '../machines/index.js';
+import { DEFAULT_BACKOFF, DEFAULT_STUCK_AFTER, type BackoffPolicy } from '../machines/index.js';
 import { machineVersion } from '../runtime/machineVersion.js';
 import { AutopackError } from '../model/errors.js';
 import { HealthCheckSpecSchema, type HealthCheckSpec } from '../model/healthCheck.js';
@@ -116,6 +116,20 @@ export const PhaseExecutorOptionsSchema = z.object({
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
 });
 
+/** Attempts in a row failing alike that end a phase: 0 (never) or 2 and more, since one failure repeats nothing. */
+export const StuckAfterSchema = z
+  .number()
+  .int('must be a whole number')
+  .min(0)
+  .max(100)
+  .refine((n) => n !== 1, 'must be 0 (off) or at least 2: it counts attempts in a row that fail the same way');
+
+/** The run-wide gates of a phase's success: stuck detection and the baseline (RunPlanRequest). */
+const RunGatesSchema = z.object({
+  stuckAfter: StuckAfterSchema.default(DEFAULT_STUCK_AFTER),
+  baseline: z.boolean().default(true),
+});
+
 /** The run's lease: how long it lasts unrenewed, and a lease claimed already (a worker's, from the run queue). */
 export interface RunLeaseOptions {
   ttlMs?: number;
@@ -126,6 +140,9 @@ export type PhaseExecutorOptions = z.input<typeof PhaseExecutorOptionsSchema>;
 export interface ExecutePhaseOptions {
   maxRetries?: number;
   enableHealthChecks?: boolean;
+  /** See RunPlanRequest. */
+  stuckAfter?: number;
+  baseline?: boolean;
   signal?: AbortSignal;
 }
 
@@ -135,6 +152,13 @@ export interface RunPlanRequest {
   maxRetries: number;
   enableHealthChecks: boolean;
   stopOnFailure: boolean;
+  /** This many attempts in a row failing the same way (same code, same errors) end a phase at once with STUCK, even with retries left; 0 never (default 2). */
+  stuckAfter?: number;
+  /**
+   * Run the health checks once before the first phase: a check failing then fails no phase by failing
+   * again (the deliverables check is never excused). Default true.
+   */
+  baseline?: boolean;
   /** Extra protected paths for every phase, on top of the defaults and each phase's own. */
   protectedPaths?: readonly string[];
   /** Added to the executor's health checks. */
@@ -282,6 +306,8 @@ export class PhaseExecutor {
       phases: [phaseSpec],
       maxRetries: options.maxRetries ?? 0,
       enableHealthChecks: options.enableHealthChecks ?? true,
+      ...(options.stuckAfter === undefined ? {} : { stuckAfter: options.stuckAfter }),
+      ...(options.baseline === undefined ? {} : { baseline: options.baseline }),
       stopOnFailure: true,
       protectedPaths,
       contextFiles: [contextFiles],
@@ -295,6 +321,7 @@ export class PhaseExecutor {
   async runPlan(request: RunPlanRequest): Promise<OrchestrationResult> {
     const specs = parseOrThrow(z.array(PhaseSpecSchema), request.phases, 'phases');
     const maxRetries = parseOrThrow(z.number().int().min(0).max(100), request.maxRetries, 'maxRetries');
+    const gates = parseOrThrow(RunGatesSchema, { stuckAfter: request.stuckAfter, baseline: request.baseline }, 'runPlan');
     const extraChecks = parseOrThrow(z.array(HealthCheckSpecSchema), request.healthChecks ?? [], 'healthChecks');
     const ids = specs.map((spec, index) => spec.id ?? `phase-${index + 1}`);
     const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
@@ -324,6 +351,7 @@ export class PhaseExecutor {
       })),
       options: {
         maxRetries,
+        ...gates,
         enableHealthChecks: request.enableHealthChecks,
         stopOnFailure: request.stopOnFailure,
         healthChecks: [...this.healthChecks, ...extraChecks],

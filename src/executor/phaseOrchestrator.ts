@@ -1,14 +1,19 @@
 import { z } from 'zod';
+import { DEFAULT_STUCK_AFTER } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { OrchestrationResult } from '../model/results.js';
 import { formatZodError } from '../model/formatZodError.js';
-import { PhaseExecutor } from './phaseExecutor.js';
+import { PhaseExecutor, StuckAfterSchema } from './phaseExecutor.js';
 
 const PhaseOrchestratorOptionsSchema = z.object({
   executor: z.instanceof(PhaseExecutor, { error: 'executor must be a PhaseExecutor' }),
   maxRetries: z.number().int().min(0).max(100).default(3),
   enableHealthChecks: z.boolean().default(true),
+  /** Attempts in a row failing the same way that end a phase (STUCK); 0 never. */
+  stuckAfter: StuckAfterSchema.default(DEFAULT_STUCK_AFTER),
+  /** Take the health checks once before the first phase; a check failing already fails no phase. */
+  baseline: z.boolean().default(true),
 });
 export type PhaseOrchestratorOptions = z.input<typeof PhaseOrchestratorOptionsSchema>;
 
@@ -23,6 +28,8 @@ export class PhaseOrchestrator {
   readonly executor: PhaseExecutor;
   readonly maxRetries: number;
   readonly enableHealthChecks: boolean;
+  readonly stuckAfter: number;
+  readonly baseline: boolean;
 
   constructor(options: PhaseOrchestratorOptions) {
     const parsed = PhaseOrchestratorOptionsSchema.safeParse(options);
@@ -32,6 +39,8 @@ export class PhaseOrchestrator {
     this.executor = parsed.data.executor;
     this.maxRetries = parsed.data.maxRetries;
     this.enableHealthChecks = parsed.data.enableHealthChecks;
+    this.stuckAfter = parsed.data.stuckAfter;
+    this.baseline = parsed.data.baseline;
   }
 
   runPhases(phases: readonly PhaseSpec[], options: RunPhasesOptions = {}): Promise<OrchestrationResult> {
@@ -39,6 +48,8 @@ export class PhaseOrchestrator {
       phases,
       maxRetries: this.maxRetries,
       enableHealthChecks: this.enableHealthChecks,
+      stuckAfter: this.stuckAfter,
+      baseline: this.baseline,
       stopOnFailure: options.stopOnFailure ?? true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onRunStarted === undefined ? {} : { onRunStarted: options.onRunStarted }),

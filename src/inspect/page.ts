@@ -107,6 +107,7 @@ async function openRun(runId, push) {
     el('h2', {}, runId),
     el('div', { class: 'meta' }, el('span', { id: 'run-status', class: 'status status-' + s.status }, s.status), ' · ', s.phasesSucceeded + '/' + s.totalPhases + ' phases ok · ' + s.tokens + ' tokens' + fmtCost(s.costUsd) + ' · ' + (view.repoRoot ?? '')),
     ...(view.olderMachines ? [el('div', { class: 'banner' }, 'Written by older machine definitions: shown as logged, read-only (it cannot be resumed by this version).')] : []),
+    ...(view.baseline ? [el('div', { class: 'meta', id: 'baseline', title: view.baseline.checks.map((c) => c.name + (c.passed ? ' ok' : ' FAILED')).join(', ') }, view.baseline.text)] : []),
     el('div', { id: 'timeline' },
       el('div', { class: 'controls' },
         el('button', { title: 'first event', onclick: () => goTo(1) }, '«'),
@@ -180,7 +181,7 @@ async function goTo(seq, follow = false) {
     if (!card) continue;
     card.dataset.status = p.status;
     highlight($('.svg', card), p.state, p.status);
-    $('.phase-meta', card).textContent = p.status + (p.attempt ? ' · attempt ' + p.attempt : '') + (p.tokens ? ' · ' + p.tokens + ' tok' : '');
+    $('.phase-meta', card).textContent = p.status + (p.attempt ? ' · attempt ' + p.attempt : '') + (p.tokens ? ' · ' + p.tokens + ' tok' : '') + (p.preExisting?.length ? ' · pre-existing, ignored: ' + p.preExisting.join(', ') : '');
   }
   renderDetail(detail);
 }

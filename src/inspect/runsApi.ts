@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeEvent } from '../cli/describeEvent.js';
+import { describeBaseline, describeEvent } from '../cli/describeEvent.js';
+import { MACHINE_MIGRATIONS } from '../runtime/machineCompatibility.js';
 import { machineVersion } from '../runtime/machineVersion.js';
 import { foldRunState, runTotals, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { FileChange } from '../model/fileChange.js';
@@ -64,8 +65,10 @@ export interface RunView {
   summary: RunSummary;
   repoRoot: string | null;
   phases: { index: number; id: string; description: string }[];
-  /** Written by other machine definitions: shown read-only, as logged. */
+  /** Written by other machine definitions with no migration to these: shown read-only, as logged. */
   olderMachines: boolean;
+  /** The health checks before the first phase, and which already failed; null when no baseline was taken. */
+  baseline: { text: string; checks: { name: string; passed: boolean }[]; preExisting: string[] } | null;
   timeline: TimelineEntry[];
 }
 
@@ -75,7 +78,15 @@ export function runView(events: readonly StoredRunEvent[]): RunView {
     summary: summarize(state),
     repoRoot: state.start?.repoRoot ?? null,
     phases: state.phases.map((p) => ({ index: p.index, id: p.id, description: p.spec.description })),
-    olderMachines: state.start !== null && state.start.machineVersion !== machineVersion(),
+    olderMachines: state.start !== null && state.start.machineVersion !== machineVersion() && !Object.hasOwn(MACHINE_MIGRATIONS, state.start.machineVersion),
+    baseline:
+      state.baseline === null
+        ? null
+        : {
+            text: describeBaseline(state.baseline),
+            checks: state.baseline.checks.map((c) => ({ name: c.name, passed: c.passed })),
+            preExisting: state.baseline.preExisting,
+          },
     timeline: events.map(timelineEntry),
   };
 }
@@ -154,6 +165,9 @@ export function eventDetail(events: readonly StoredRunEvent[], seq: number): Eve
       break;
     }
     case 'health.checked':
+      detail.checks = event.data.outcome.ok ? event.data.outcome.value.results : [];
+      break;
+    case 'baseline.checked':
       detail.checks = event.data.outcome.ok ? event.data.outcome.value.results : [];
       break;
     default:

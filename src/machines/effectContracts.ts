@@ -139,6 +139,28 @@ export interface SleepOutput {
   sleptMs: number;
 }
 
+/** The run's health checks once before its first phase, so that checks already failing are known. */
+export interface CheckBaselineInput {
+  checks: HealthCheckSpec[];
+}
+export interface CheckBaselineOutput {
+  /** One per check, in the order given (no deliverables check: there is nothing to deliver yet). */
+  results: HealthCheckResult[];
+}
+
+/**
+ * Why a phase stopped with retries left: its last attempts failed the same way (same code, same errors),
+ * so another attempt would most likely fail so too.
+ */
+export interface StuckVerdict {
+  /** The attempts that failed the same way, in order; the last is the one that ended the phase. */
+  attempts: number[];
+  code: ErrorCode;
+  /** The failure's first error on one line, cut short: what the attempts kept getting. */
+  error: string;
+  retriesLeft: number;
+}
+
 /** Effect name → [input, output]; the single list both the machine and the composition root agree on. */
 export interface PhaseEffects {
   callLlm: [CallLlmInput, CallLlmOutput];
@@ -151,5 +173,14 @@ export interface PhaseEffects {
   sleep: [SleepInput, SleepOutput];
 }
 export type PhaseEffectName = keyof PhaseEffects;
-export type EffectInputOf<K extends PhaseEffectName> = PhaseEffects[K][0];
-export type EffectOutputOf<K extends PhaseEffectName> = PhaseEffects[K][1];
+
+/** The orchestrator's own effects, in the same form. */
+export interface OrchestratorEffects {
+  checkBaseline: [CheckBaselineInput, CheckBaselineOutput];
+}
+export type OrchestratorEffectName = keyof OrchestratorEffects;
+
+type Effects = PhaseEffects & OrchestratorEffects;
+export type EffectName = keyof Effects;
+export type EffectInputOf<K extends EffectName> = Effects[K][0];
+export type EffectOutputOf<K extends EffectName> = Effects[K][1];

@@ -25,3 +25,6 @@ export const RUN_HALTING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'LLM_MODEL_NOT_FOUND',
   'LLM_REPLAY_MISS',
 ]);
+
+/** Attempts in a row that fail the same way before a phase stops with STUCK, unless a run says otherwise. */
+export const DEFAULT_STUCK_AFTER = 2;

@@ -1,4 +1,4 @@
-import { and, assign, fromPromise, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import type { ErrorCode } from '../model/errors.js';
 import type { FileChange } from '../model/fileChange.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
@@ -8,13 +8,13 @@ import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import type {
   AppliedChangeSet,
   EffectFailure,
-  EffectInputOf,
   EffectOutcome,
   EffectOutputOf,
-  PhaseEffectName,
+  StuckVerdict,
 } from './effectContracts.js';
 import { FINAL_FAILURE_CODES } from './failurePolicy.js';
-import { healthCheckErrors } from './feedback.js';
+import { DELIVERABLES_CHECK, checksFailed, excusedFailures, healthCheckErrors, stuckExcerpt, stuckMessage } from './feedback.js';
+import { effectPlaceholder } from './placeholder.js';
 
 export interface PhaseMachineInput {
   phaseIndex: number;
@@ -27,6 +27,13 @@ export interface PhaseMachineInput {
   enableHealthChecks: boolean;
   healthChecks: HealthCheckSpec[];
   backoff: BackoffPolicy;
+  /**
+   * This many attempts in a row failing the same way (same code, same errors) end the phase at once, with
+   * STUCK, however many retries are left; 0 never does.
+   */
+  stuckAfter: number;
+  /** Health checks that already failed before the run (its baseline): failing again does not fail the phase. */
+  preExisting: string[];
 }
 
 export interface PhaseContext extends PhaseMachineInput {
@@ -41,6 +48,12 @@ export interface PhaseContext extends PhaseMachineInput {
   applied: AppliedChangeSet | null;
   /** Kept as data, not as an `after` timer, because delayed transitions are not restored from snapshots. */
   backoffUntil: number | null;
+  /** How many attempts in a row, up to the last failed one, failed as it did (0 before any failure). */
+  repeats: number;
+  /** The failed checks of the last round that were excused as pre-existing. */
+  excusedChecks: string[];
+  /** Set when the phase stopped because its attempts kept failing the same way. */
+  stuck: StuckVerdict | null;
   outcome: 'succeeded' | 'failed' | null;
 }
 
@@ -50,12 +63,6 @@ export interface PhaseMachineOutput {
   failureCode: ErrorCode | null;
 }
 
-
-function placeholder<K extends PhaseEffectName>(name: K) {
-  return fromPromise<EffectOutcome<EffectOutputOf<K>>, EffectInputOf<K>>(() =>
-    Promise.reject(new Error(`effect "${name}" was not provided; wire it with machine.provide({ actors })`)),
-  );
-}
 
 /** Every invoked effect here resolves with an EffectOutcome, so any done event can be read this way. */
 function outcomeOf(event: { type: string }): EffectOutcome<unknown> | null {
@@ -71,9 +78,44 @@ function failureOf(event: { type: string }): EffectFailure | null {
   return outcome !== null && !outcome.ok ? outcome.error : null;
 }
 
+interface Failure {
+  code: ErrorCode;
+  errors: readonly string[];
+}
+
+const sameFailure = (a: Failure, b: Failure): boolean =>
+  a.code === b.code && a.errors.length === b.errors.length && a.errors.every((error, i) => error === b.errors[i]);
+
+/** How many attempts in a row will have failed the same way once `failure` is recorded. */
+function repeatsAfter(context: PhaseContext, failure: Failure): number {
+  const last = context.lastFailureCode;
+  return last !== null && context.repeats > 0 && sameFailure({ code: last, errors: context.lastErrors }, failure) ? context.repeats + 1 : 1;
+}
+
+/** A failed round of checks as a failure: what the next attempt is told, and what stuck detection compares. */
+function checksFailure(results: EffectOutputOf<'runHealthChecks'>['results'], excused: readonly string[]): Failure {
+  const deliverablesMissing = results.some((r) => r.name === DELIVERABLES_CHECK && !r.passed);
+  return { code: deliverablesMissing ? 'DELIVERABLES_MISSING' : 'HEALTH_CHECK_FAILED', errors: healthCheckErrors(results, excused) };
+}
+
+/**
+ * What follows a failed attempt: another one, or the end of the phase because the failure is final, the
+ * retries are used up, or the last `stuckAfter` attempts failed the same way. The failure is the event's,
+ * or, after a rollback, the one recorded before it.
+ */
+function afterFailure(context: PhaseContext, event: { type: string }): 'retry' | 'final' | 'exhausted' | 'stuck' {
+  const failure = failureOf(event);
+  const code = failure?.code ?? context.lastFailureCode;
+  if (code !== null && FINAL_FAILURE_CODES.has(code)) return 'final';
+  if (context.attempt > context.maxRetries) return 'exhausted';
+  const repeats = failure === null ? context.repeats : repeatsAfter(context, failure);
+  return context.stuckAfter > 0 && repeats >= context.stuckAfter ? 'stuck' : 'retry';
+}
+
 /** What every step does when its effect failed: another attempt if allowed, otherwise the phase fails. */
 const afterFailedStep = [
   { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
+  { guard: 'isStuck', target: 'failed', actions: ['recordFailure', 'markStuck'] },
   { target: 'failed', actions: 'recordFailure' },
 ] as const;
 
@@ -84,43 +126,58 @@ export const phaseMachine = setup({
     output: {} as PhaseMachineOutput,
   },
   actors: {
-    callLlm: placeholder('callLlm'),
-    parseResponse: placeholder('parseResponse'),
-    validateChanges: placeholder('validateChanges'),
-    applyChanges: placeholder('applyChanges'),
-    runHealthChecks: placeholder('runHealthChecks'),
-    rollbackChanges: placeholder('rollbackChanges'),
-    commitChanges: placeholder('commitChanges'),
-    sleep: placeholder('sleep'),
+    callLlm: effectPlaceholder('callLlm'),
+    parseResponse: effectPlaceholder('parseResponse'),
+    validateChanges: effectPlaceholder('validateChanges'),
+    applyChanges: effectPlaceholder('applyChanges'),
+    runHealthChecks: effectPlaceholder('runHealthChecks'),
+    rollbackChanges: effectPlaceholder('rollbackChanges'),
+    commitChanges: effectPlaceholder('commitChanges'),
+    sleep: effectPlaceholder('sleep'),
   },
   guards: {
     effectSucceeded: ({ event }) => outcomeOf(event)?.ok === true,
-    checksPassed: ({ event }) => {
+    /** Every check passed, or failed before the run too (the deliverables check excepted). */
+    checksPassed: ({ context, event }) => {
       const outcome = outcomeOf(event);
-      return outcome !== null && outcome.ok && (outcome.value as EffectOutputOf<'runHealthChecks'>).passed;
+      if (outcome === null || !outcome.ok) return false;
+      const { results } = outcome.value as EffectOutputOf<'runHealthChecks'>;
+      return !checksFailed(results, excusedFailures(results, context.preExisting));
     },
     /** Whether the attempt that just failed may be followed by another. */
-    canRetry: ({ context, event }) => {
-      const code = failureOf(event)?.code ?? context.lastFailureCode;
-      if (code !== null && FINAL_FAILURE_CODES.has(code)) return false;
-      return context.attempt <= context.maxRetries;
-    },
+    canRetry: ({ context, event }) => afterFailure(context, event) === 'retry',
+    /** Whether the attempt that just failed is the last of `stuckAfter` that failed the same way, with retries left. */
+    isStuck: ({ context, event }) => afterFailure(context, event) === 'stuck',
     rolledBackAndCanRetry: and(['effectSucceeded', 'canRetry']),
+    rolledBackAndStuck: and(['effectSucceeded', 'isStuck']),
   },
   actions: {
-    recordFailure: assign(({ event }) => {
+    recordFailure: assign(({ context, event }) => {
       const failure = failureOf(event);
-      return failure === null ? {} : { lastErrors: failure.errors, lastFailureCode: failure.code };
+      return failure === null ? {} : { lastErrors: failure.errors, lastFailureCode: failure.code, repeats: repeatsAfter(context, failure) };
     }),
-    recordFailedChecks: assign(({ event }) => {
+    recordExcusedChecks: assign(({ context, event }) => {
+      const outcome = outcomeOf(event);
+      if (outcome === null || !outcome.ok) return {};
+      return { excusedChecks: excusedFailures((outcome.value as EffectOutputOf<'runHealthChecks'>).results, context.preExisting) };
+    }),
+    recordFailedChecks: assign(({ context, event }) => {
       const outcome = outcomeOf(event);
       if (outcome === null || !outcome.ok) return {};
       const { results } = outcome.value as EffectOutputOf<'runHealthChecks'>;
-      const deliverablesMissing = results.some((r) => r.name === 'deliverables' && !r.passed);
-      return {
-        lastErrors: healthCheckErrors(results),
-        lastFailureCode: (deliverablesMissing ? 'DELIVERABLES_MISSING' : 'HEALTH_CHECK_FAILED') as ErrorCode,
+      const excused = excusedFailures(results, context.preExisting);
+      const failure = checksFailure(results, excused);
+      return { lastErrors: [...failure.errors], lastFailureCode: failure.code, repeats: repeatsAfter(context, failure), excusedChecks: excused };
+    }),
+    /** The phase ends with STUCK; its errors say which attempts failed alike, how, and what was left. */
+    markStuck: assign(({ context }) => {
+      const stuck: StuckVerdict = {
+        attempts: Array.from({ length: context.repeats }, (_, i) => context.attempt - context.repeats + 1 + i),
+        code: context.lastFailureCode ?? 'INTERNAL',
+        error: stuckExcerpt(context.lastErrors),
+        retriesLeft: context.maxRetries + 1 - context.attempt,
       };
+      return { stuck, lastFailureCode: 'STUCK' as ErrorCode, lastErrors: [stuckMessage(stuck)] };
     }),
     scheduleRetry: assign(({ context, event }) => {
       const finishedAt = outcomeOf(event)?.at ?? 0;
@@ -133,6 +190,7 @@ export const phaseMachine = setup({
       changes: [],
       applied: null,
       backoffUntil: null,
+      excusedChecks: [],
     })),
     markSucceeded: assign({ outcome: 'succeeded' as const, lastErrors: [], lastFailureCode: null }),
     markFailed: assign({ outcome: 'failed' as const }),
@@ -149,6 +207,9 @@ export const phaseMachine = setup({
     changes: [],
     applied: null,
     backoffUntil: null,
+    repeats: 0,
+    excusedChecks: [],
+    stuck: null,
     outcome: null,
   }),
   initial: 'prompting',
@@ -233,7 +294,7 @@ export const phaseMachine = setup({
           writtenPaths: (context.applied?.files ?? []).filter((f) => f.mode !== 'delete').map((f) => f.path),
         }),
         onDone: [
-          { guard: 'checksPassed', target: 'committing' },
+          { guard: 'checksPassed', target: 'committing', actions: 'recordExcusedChecks' },
           { guard: 'effectSucceeded', target: 'rolling_back', actions: 'recordFailedChecks' },
           { target: 'rolling_back', actions: 'recordFailure' },
         ],
@@ -271,6 +332,7 @@ export const phaseMachine = setup({
             target: 'retrying',
             actions: [assign({ applied: null }), 'scheduleRetry'],
           },
+          { guard: 'rolledBackAndStuck', target: 'failed', actions: [assign({ applied: null }), 'markStuck'] },
           { guard: 'effectSucceeded', target: 'failed', actions: assign({ applied: null }) },
           { target: 'failed', actions: 'recordFailure' },
         ],

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'FILE_UNREADABLE',
   'HEALTH_CHECK_FAILED',
   'DELIVERABLES_MISSING',
+  /** Attempts in a row failed the same way (same code, same errors): the phase stopped with retries left (`stuckAfter`). */
+  'STUCK',
   'ROLLBACK_FAILED',
   'ABORTED',
   'PLAN_INVALID',

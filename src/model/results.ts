@@ -32,8 +32,20 @@ export const PhaseResultSchema = z.object({
   phase_id: z.string(),
   /** The phase's commit (git repositories, commits on); null otherwise. */
   commit: z.string().nullable(),
+  /** Checks that failed in the phase's last round but failed before the run too (its baseline): ignored. */
+  pre_existing: z.array(z.string()),
 });
 export type PhaseResult = z.infer<typeof PhaseResultSchema>;
+
+/** The health checks as they stood before the run's first phase. */
+export const BaselineResultSchema = z.object({
+  checks: z.array(HealthCheckResultSchema),
+  /** The checks that failed: their failing again fails no phase. */
+  pre_existing: z.array(z.string()),
+  /** Why the baseline could not be taken (then nothing is excused); empty when it was. */
+  errors: z.array(z.string()),
+});
+export type BaselineResult = z.infer<typeof BaselineResultSchema>;
 
 export const OrchestrationResultSchema = z.object({
   total_phases: z.number().int().nonnegative(),
@@ -54,6 +66,8 @@ export const OrchestrationResultSchema = z.object({
   total_cost_usd: z.number().nonnegative().nullable(),
   /** The branch holding the run's commits when it ran in a worktree (`--worktree`); null otherwise. */
   branch: z.string().nullable(),
+  /** The run's baseline; null when none was taken (`baseline: false`, checks off or none). */
+  baseline: BaselineResultSchema.nullable(),
 });
 export type OrchestrationResult = z.infer<typeof OrchestrationResultSchema>;
 

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { createActor, toPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
-import { createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
-import { orchestratorMachine, phaseMachine, type InterruptReason, type LoggedLlmAttempt, type PhaseMachineInput } from '../machines/index.js';
+import { createOrchestratorEffects, createPhaseEffects, type PhaseEffectsDeps } from '../effects/index.js';
+import { orchestratorMachine, phaseMachine, type InterruptReason, type LoggedLlmAttempt, type PhasePlan } from '../machines/index.js';
+import type { HealthCheckSpec } from '../model/healthCheck.js';
 import { AutopackError } from '../model/errors.js';
 import type { EventStore, LeaseFence } from '../store/eventStore.js';
 import type { NewRunEvent, RunStartedData, StoredRunEvent } from '../store/events.js';
@@ -42,7 +43,7 @@ export interface ExecuteRunParams
   historyIsTail?: boolean;
 }
 
-export function phaseInputs(start: RunStartedData): PhaseMachineInput[] {
+export function phaseInputs(start: RunStartedData): PhasePlan[] {
   return start.phases.map((phase) => ({
     phaseIndex: phase.index,
     phaseId: phase.id,
@@ -53,7 +54,13 @@ export function phaseInputs(start: RunStartedData): PhaseMachineInput[] {
     enableHealthChecks: start.options.enableHealthChecks,
     healthChecks: start.options.healthChecks,
     backoff: start.options.backoff,
+    stuckAfter: start.options.stuckAfter ?? 0,
   }));
+}
+
+/** The checks the run takes its baseline with before the first phase: none when it is off or there are none to run. */
+export function baselineChecks(start: RunStartedData): HealthCheckSpec[] {
+  return start.options.baseline === true && start.options.enableHealthChecks ? start.options.healthChecks : [];
 }
 
 function interruptMessage(signal: AbortSignal): string {
@@ -187,9 +194,15 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     durable: recorder.durable,
     ...(lease === null ? {} : { mayWrite: lease.mayWrite }),
   });
-  const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }) } });
+  const baseline = createOrchestratorEffects({ repoRoot: params.repoRoot, clock: params.clock, runSignal: control.signal, recorded: replay.recorded, durable: recorder.durable });
+  const machine = orchestratorMachine.provide({ actors: { phase: phaseMachine.provide({ actors: effects }), ...baseline } });
   const running = createActor(machine, {
-    input: { phases: phaseInputs(start), stopOnFailure: start.options.stopOnFailure, ...(plan.resumeAt === undefined ? {} : { resumeAt: plan.resumeAt }) },
+    input: {
+      phases: phaseInputs(start),
+      stopOnFailure: start.options.stopOnFailure,
+      baselineChecks: baselineChecks(start),
+      ...(plan.resumeAt === undefined ? {} : { resumeAt: plan.resumeAt }),
+    },
     inspect:
       params.inspect === undefined
         ? recorder.inspect

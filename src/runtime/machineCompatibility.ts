@@ -3,11 +3,28 @@ import type { RunStartedData } from '../store/events.js';
 import { machineVersion } from './machineVersion.js';
 
 /**
- * Migrations of logs written by earlier machine definitions, by the version they were written with.
- * None exist yet: each would rewrite a run's start (and, if needed, its events) into what the current
- * machines expect, and be documented in docs/durability.md.
+ * The machine definitions before stuck detection and the baseline (the orchestrator's `checking_baseline`,
+ * the phase's `isStuck` transitions). With both off, the current machines take exactly their transitions:
+ * `run.begin` goes straight to the first phase, and a failed attempt is retried while retries are left.
  */
-export const MACHINE_MIGRATIONS: Readonly<Record<string, (start: RunStartedData) => RunStartedData>> = {};
+const BEFORE_STUCK_AND_BASELINE = 'ee5d63046b773e6b';
+
+/**
+ * A run started before stuck detection and baselines goes on as it began: neither applies to it, so its
+ * semantics do not change halfway (a resume replays its log unchanged and continues with the same rules).
+ */
+function withoutStuckAndBaseline(start: RunStartedData): RunStartedData {
+  return { ...start, options: { ...start.options, stuckAfter: 0, baseline: false } };
+}
+
+/**
+ * Migrations of logs written by earlier machine definitions, by the version they were written with: each
+ * rewrites a run's start (and, if needed, its events) into what the current machines expect, and is
+ * documented in docs/durability.md.
+ */
+export const MACHINE_MIGRATIONS: Readonly<Record<string, (start: RunStartedData) => RunStartedData>> = {
+  [BEFORE_STUCK_AND_BASELINE]: withoutStuckAndBaseline,
+};
 
 /** The run's start as the current machines need it, or a clear refusal when its log cannot be continued. */
 export function compatibleStart(start: RunStartedData): RunStartedData {

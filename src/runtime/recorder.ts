@@ -1,5 +1,5 @@
 import type { AnyActorRef, AnyMachineSnapshot, InspectionEvent } from 'xstate';
-import type { EffectOutcome } from '../machines/effectContracts.js';
+import type { CheckBaselineOutput, EffectOutcome } from '../machines/effectContracts.js';
 import type { OrchestratorContext } from '../machines/orchestrator.js';
 import type { PhaseContext } from '../machines/phase.js';
 import { AutopackError } from '../model/errors.js';
@@ -90,8 +90,21 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
       }
       if (xstateEvent.type === `${DONE_ACTOR_PREFIX}phase`) {
         const output = xstateEvent.output as { phaseIndex: number; success: boolean };
-        const data = { phaseIndex: output.phaseIndex, success: output.success, nextPhaseIndex, succeeded: context.succeeded, failed: context.failed };
+        const data = {
+          phaseIndex: output.phaseIndex,
+          success: output.success,
+          nextPhaseIndex,
+          succeeded: context.succeeded,
+          failed: context.failed,
+          ...(context.preExisting === null ? {} : { preExisting: context.preExisting }),
+        };
         return { type: 'phase.finished', actor, source, target, data: target === 'running_phase' ? data : { ...data, nextPhaseIndex: null }, at };
+      }
+      if (xstateEvent.type === `${DONE_ACTOR_PREFIX}checkBaseline`) {
+        const outcome = xstateEvent.output as EffectOutcome<CheckBaselineOutput>;
+        const [onSuccess, onFailure] = EFFECT_EVENT_TYPES.checkBaseline;
+        const data = { outcome, preExisting: context.preExisting ?? [] };
+        return { type: outcome.ok ? onSuccess : onFailure, actor, source, target, data, at } as NewRunEvent;
       }
       return null;
     }
@@ -108,12 +121,15 @@ export function createRecorder(options: RecorderOptions, onFailure: (error: unkn
     const [onSuccess, onFailure] = EFFECT_EVENT_TYPES[effect];
     // The attempt the effect belonged to: a finished backoff already counts the next one in `after`.
     const attempt = ((before ?? after).context as PhaseContext).attempt;
+    // What the machine decided with the outcome: checks it excused, or that the phase was stuck.
+    const excused = effect === 'runHealthChecks' && context.excusedChecks.length > 0 ? { preExisting: context.excusedChecks } : {};
+    const stuck = context.stuck === null ? {} : { stuck: context.stuck };
     return {
       type: outcome.ok ? onSuccess : onFailure,
       actor,
       source,
       target,
-      data: { phaseIndex: context.phaseIndex, attempt, outcome },
+      data: { phaseIndex: context.phaseIndex, attempt, outcome, ...excused, ...stuck },
       at,
     } as NewRunEvent;
   }

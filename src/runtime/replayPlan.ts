@@ -3,7 +3,7 @@ import { effectOfEvent, isTransitionEvent } from './effectEvents.js';
 
 export interface ReplayPlan {
   /** Where the orchestrator starts: after the phases the log shows finished. */
-  resumeAt?: { currentIndex: number; succeeded: number; failed: number };
+  resumeAt?: { currentIndex: number; succeeded: number; failed: number; preExisting: string[] };
   /** The logged effect outcomes the machines will ask for, in order. */
   outcomes: StoredRunEvent[];
   /** The transitions the machines must reproduce, in order. */
@@ -35,7 +35,8 @@ export function replayPlan(history: readonly StoredRunEvent[], fromStart: boolea
   const begun: StoredRunEvent = { ...lastFinished, type: 'run.begun', source: 'starting', target: 'running_phase', data: { phaseIndex: next } };
   const transitions = [begun, ...full.transitions.slice(from + 1)];
   return {
-    resumeAt: { currentIndex: next, succeeded, failed },
+    // The baseline was taken before the first phase: what it found rides along on every phase.finished.
+    resumeAt: { currentIndex: next, succeeded, failed, preExisting: lastFinished.data.preExisting ?? [] },
     outcomes: full.outcomes.filter((e) => 'phaseIndex' in e.data && (e.data.phaseIndex ?? -1) >= next),
     transitions: [first, ...transitions],
   };

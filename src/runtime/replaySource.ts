@@ -1,4 +1,4 @@
-import type { EffectOutcome, PhaseEffectName } from '../machines/index.js';
+import type { EffectName, EffectOutcome } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
 import type { StoredRunEvent } from '../store/events.js';
 import { effectOfEvent } from './effectEvents.js';
@@ -9,7 +9,7 @@ export interface ReplaySource {
    * once the log is used up (effects then run for real). In a verification, a promise that never
    * settles: the machines stop where the log ends.
    */
-  recorded(effect: PhaseEffectName): Promise<EffectOutcome<unknown>> | undefined;
+  recorded(effect: EffectName): Promise<EffectOutcome<unknown>> | undefined;
   /** The first logged outcome not consumed, if any (a verification must consume them all). */
   leftover(): StoredRunEvent | undefined;
 }

@@ -6,6 +6,7 @@
 import type {
   AppliedChangeSet,
   CallLlmOutput,
+  CheckBaselineOutput,
   CommitChangesOutput,
   EffectFailure,
   EffectOutcome,
@@ -15,6 +16,7 @@ import type {
   RollbackChangesOutput,
   RunHealthChecksOutput,
   SleepOutput,
+  StuckVerdict,
   ValidateChangesOutput,
 } from '../machines/effectContracts.js';
 import type { BackoffPolicy } from '../machines/backoff.js';
@@ -36,6 +38,16 @@ export interface RunStartedData {
     stopOnFailure: boolean;
     healthChecks: HealthCheckSpec[];
     backoff: BackoffPolicy;
+    /**
+     * Attempts in a row failing the same way that end a phase (STUCK); 0 never. Absent in logs written
+     * before stuck detection: off for them.
+     */
+    stuckAfter?: number;
+    /**
+     * Whether the health checks run once before the first phase, so that a check failing already does
+     * not fail a phase. Absent in logs written before baselines: off for them.
+     */
+    baseline?: boolean;
     llm: LlmSettings;
     /**
      * How the CLI reached the model (`--llm`, `--base-url`, `--model`, `--api-key-env`, `--record`,
@@ -67,7 +79,17 @@ interface PhaseScoped {
   attempt: number;
 }
 
-export type EffectEventData<T> = PhaseScoped & { outcome: EffectOutcome<T> };
+export type EffectEventData<T> = PhaseScoped & {
+  outcome: EffectOutcome<T>;
+  /** On the event that ended the phase because its last attempts failed the same way (it failed with STUCK). */
+  stuck?: StuckVerdict;
+};
+
+/** The baseline's outcome, and the checks that failed in it (excused in every phase; none when it failed). */
+export interface BaselineEventData {
+  outcome: EffectOutcome<CheckBaselineOutput>;
+  preExisting: string[];
+}
 
 export interface EventDataByType {
   'run.started': RunStartedData;
@@ -84,7 +106,8 @@ export interface EventDataByType {
   'changes.prepared': PhaseScoped & { files: { path: string; beforeSha256: string | null; afterSha256: string | null }[] };
   'changes.applied': EffectEventData<AppliedChangeSet>;
   'changes.apply_failed': EffectEventData<AppliedChangeSet>;
-  'health.checked': EffectEventData<RunHealthChecksOutput>;
+  /** `preExisting`: the failed checks that failed at the baseline too, and so did not fail the phase. */
+  'health.checked': EffectEventData<RunHealthChecksOutput> & { preExisting?: string[] };
   'health.check_errored': EffectEventData<RunHealthChecksOutput>;
   'changes.rolled_back': EffectEventData<RollbackChangesOutput>;
   'changes.rollback_failed': EffectEventData<RollbackChangesOutput>;
@@ -93,8 +116,12 @@ export interface EventDataByType {
   'phase.commit_failed': EffectEventData<CommitChangesOutput>;
   'backoff.elapsed': EffectEventData<SleepOutput>;
   'backoff.failed': EffectEventData<SleepOutput>;
-  /** The orchestrator left `starting`; its target says whether a phase was scheduled or the plan was empty. */
+  /** The orchestrator left `starting`; its target says whether a phase was scheduled, the plan was empty, or the baseline is next. */
   'run.begun': { phaseIndex: number | null };
+  /** The health checks ran once before the first phase. */
+  'baseline.checked': BaselineEventData;
+  /** The baseline could not be taken (e.g. a check could not be started): nothing is excused. */
+  'baseline.check_errored': BaselineEventData;
   /** A phase machine reached a final state; `phaseIndex` is the next phase to run, or null when the run ended. */
   'phase.finished': {
     phaseIndex: number;
@@ -103,6 +130,8 @@ export interface EventDataByType {
     /** The orchestrator's counts after this phase: all a resume needs of the phases before it. */
     succeeded?: number;
     failed?: number;
+    /** The checks that failed at the run's baseline, which a resume hands the phases after this one. */
+    preExisting?: string[];
   };
   /** The run was stopped from outside the machines (a signal, a budget); it can be resumed. */
   'run.interrupted': { reason: InterruptReason; message: string; phaseIndex: number | null };
@@ -136,6 +165,8 @@ export const RUN_EVENT_TYPES = [
   'backoff.elapsed',
   'backoff.failed',
   'run.begun',
+  'baseline.checked',
+  'baseline.check_errored',
   'phase.finished',
   'run.interrupted',
   'run.resumed',
@@ -163,7 +194,7 @@ export type StoredRunEvent = NewRunEvent & { stream: string; seq: number; positi
  * What a fold is handed of a model call's event: its place and outcome, not the prompt and the answer,
  * which are most of a log's bytes and which no fold of a run's state reads (read() has them).
  */
-export type LlmCallFacts = PhaseScoped & { outcome: { ok: true } | { ok: false; error: EffectFailure } };
+export type LlmCallFacts = PhaseScoped & { outcome: { ok: true } | { ok: false; error: EffectFailure }; stuck?: StuckVerdict };
 
 type FoldDataByType = Omit<EventDataByType, 'llm.completed' | 'llm.failed'> & { 'llm.completed': LlmCallFacts; 'llm.failed': LlmCallFacts };
 

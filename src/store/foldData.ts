@@ -8,8 +8,10 @@ type LlmCallType = 'llm.completed' | 'llm.failed';
 
 const isLlmCall = (type: string): type is LlmCallType => type === 'llm.completed' || type === 'llm.failed';
 
-function llmCallFacts({ phaseIndex, attempt, outcome }: EventDataByType[LlmCallType]): LlmCallFacts {
-  return { phaseIndex, attempt, outcome: outcome.ok ? { ok: true } : { ok: false, error: outcome.error } };
+function llmCallFacts({ phaseIndex, attempt, outcome, stuck }: EventDataByType[LlmCallType]): LlmCallFacts {
+  const facts: LlmCallFacts = { phaseIndex, attempt, outcome: outcome.ok ? { ok: true } : { ok: false, error: outcome.error } };
+  // A failed call can be the one that ended its phase as stuck: the fold writes that into the errors.
+  return stuck === undefined ? facts : { ...facts, stuck };
 }
 
 /** A stored event as a fold sees it. */

@@ -10,6 +10,6 @@ export type { PostgresEventStoreOptions } from './postgresEventStore.js';
 export { RUN_EVENT_TYPES } from './events.js';
 export type { EventDataByType, FoldEvent, NewRunEvent, RunEventType, RunStartedData, StoredRunEvent } from './events.js';
 export { evolveRunState, evolveRunStateInPlace, foldRunState, initialRunState, runTotals } from './runState.js';
-export type { AttemptErrors, PhaseState, PhaseStatus, RunState, RunStatus, RunTotals } from './runState.js';
+export type { AttemptErrors, BaselineState, PhaseState, PhaseStatus, RunState, RunStatus, RunTotals } from './runState.js';
 export { stateAt, toActorStates, toOrchestrationResult, toPhaseResult } from './projections.js';
 export type { ActorStates } from './projections.js';

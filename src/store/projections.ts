@@ -23,6 +23,7 @@ export function toPhaseResult(phase: PhaseState, runId: string): PhaseResult {
     run_id: runId,
     commit: success ? phase.commit : null,
     phase_id: phase.id,
+    pre_existing: phase.preExisting,
   };
 }
 
@@ -51,6 +52,7 @@ export function toOrchestrationResult(state: RunState): OrchestrationResult {
     // Rounded to a millionth of a dollar so sums of floats compare equal across a live run and a replay.
     total_cost_usd: totals.costUnknown ? null : Math.round(totals.costUsd * 1e6) / 1e6,
     branch: state.start?.options.git?.worktree?.branch ?? null,
+    baseline: state.baseline === null ? null : { checks: state.baseline.checks, pre_existing: state.baseline.preExisting, errors: state.baseline.errors },
   };
 }
 
@@ -68,6 +70,8 @@ export interface ActorStates {
     attempt: number;
     tokens: number;
     lastErrors: string[];
+    /** Failed checks of the last round excused as pre-existing (failing at the run's baseline too). */
+    preExisting: string[];
   }[];
 }
 
@@ -84,6 +88,7 @@ export function toActorStates(state: RunState): ActorStates {
       attempt: p.attempts,
       tokens: p.promptTokens + p.completionTokens,
       lastErrors: p.failedAttempts.at(-1)?.errors ?? [],
+      preExisting: p.preExisting,
     })),
   };
 }

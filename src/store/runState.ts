@@ -2,7 +2,7 @@
  * A run's state as a pure fold of its log. The CLI, the results of runPhases and the inspector all read
  * this projection, never the raw rows, so what a live run reports is by construction what a replay gives.
  */
-import { healthCheckErrors } from '../machines/feedback.js';
+import { checksFailed, healthCheckErrors, stuckMessage } from '../machines/feedback.js';
 import type { EffectFailure, InterruptReason } from '../machines/effectContracts.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
@@ -40,8 +40,21 @@ export interface PhaseState {
   undoneBy: string | null;
   failedAttempts: AttemptErrors[];
   healthChecks: HealthCheckResult[];
+  /** The failed checks of the last round that failed at the run's baseline too, and so did not fail the phase. */
+  preExisting: string[];
   startedAt: number | null;
   finishedAt: number | null;
+}
+
+/** The health checks as they stood before the first phase (`baseline.checked`). */
+export interface BaselineState {
+  /** One per check; empty when the baseline could not be taken. */
+  checks: HealthCheckResult[];
+  /** The checks that failed: excused in every phase. */
+  preExisting: string[];
+  /** Why the baseline could not be taken (nothing is excused then); empty when it was. */
+  errors: string[];
+  at: number;
 }
 
 export interface RunState {
@@ -54,6 +67,8 @@ export interface RunState {
   finishedAt: number | null;
   /** Why the run was last interrupted, while it stays interrupted. */
   interruption: { reason: InterruptReason; message: string; at: number } | null;
+  /** The run's baseline, once taken; null when it has none (off, no checks, or an older log). */
+  baseline: BaselineState | null;
   /** seq of the last event folded in. */
   version: number;
 }
@@ -68,6 +83,7 @@ export function initialRunState(): RunState {
     startedAt: null,
     finishedAt: null,
     interruption: null,
+    baseline: null,
     version: 0,
   };
 }
@@ -96,6 +112,7 @@ class PendingPhase implements PhaseState {
   undoneBy: string | null = null;
   failedAttempts: AttemptErrors[] = [];
   healthChecks: HealthCheckResult[] = [];
+  preExisting: string[] = [];
   startedAt: number | null = null;
   finishedAt: number | null = null;
 
@@ -124,7 +141,15 @@ function failureErrors(outcome: { ok: true } | { ok: false; error: EffectFailure
 }
 
 /** Events of the whole run; every other event belongs to the phase `data.phaseIndex`. */
-type RunLevelType = 'run.started' | 'run.begun' | 'phase.finished' | 'run.interrupted' | 'run.resumed' | 'run.undone';
+type RunLevelType =
+  | 'run.started'
+  | 'run.begun'
+  | 'baseline.checked'
+  | 'baseline.check_errored'
+  | 'phase.finished'
+  | 'run.interrupted'
+  | 'run.resumed'
+  | 'run.undone';
 type PhaseEvent = Exclude<FoldEvent, { type: RunLevelType }>;
 
 function evolvePhase(phase: PhaseState, event: PhaseEvent): void {
@@ -163,8 +188,12 @@ function evolvePhase(phase: PhaseState, event: PhaseEvent): void {
     case 'health.check_errored': {
       const { outcome, attempt } = event.data;
       if (!outcome.ok) return addFailure(phase, attempt, failureErrors(outcome));
+      const excused = ('preExisting' in event.data ? event.data.preExisting : undefined) ?? [];
       phase.healthChecks = outcome.value.results;
-      return addFailure(phase, attempt, healthCheckErrors(outcome.value.results));
+      phase.preExisting = excused;
+      // A round whose only failures were excused passed: it is no failure of the attempt.
+      if (!checksFailed(outcome.value.results, excused)) return;
+      return addFailure(phase, attempt, healthCheckErrors(outcome.value.results, excused));
     }
     case 'changes.rolled_back':
       phase.filesChanged = [];
@@ -243,6 +272,14 @@ function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
       state.orchestratorState = event.target;
       finishRun(state, event.at);
       return state;
+    case 'baseline.checked':
+    case 'baseline.check_errored': {
+      const { outcome, preExisting } = event.data;
+      state.baseline = { checks: outcome.ok ? outcome.value.results : [], preExisting, errors: outcome.ok ? [] : outcome.error.errors, at: event.at };
+      state.orchestratorState = event.target;
+      finishRun(state, event.at);
+      return state;
+    }
     case 'run.interrupted':
       return Object.assign(state, { status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } });
     case 'run.resumed':
@@ -253,6 +290,8 @@ function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
       if (phase === undefined) return state;
       const owned = own(phase);
       evolvePhase(owned, event);
+      // The event that ended the phase because its attempts kept failing alike says so.
+      if ('stuck' in event.data && event.data.stuck !== undefined) addFailure(owned, event.data.attempt, [stuckMessage(event.data.stuck)]);
       finishPhase(owned, event.at);
       state.phases[index] = owned;
       return state;

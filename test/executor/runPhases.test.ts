@@ -79,7 +79,8 @@ describe('PhaseOrchestrator.runPhases', () => {
       [{ name: 'a says ok', command: 'grep -q ok a.txt || { echo "a.txt does not say ok" >&2; exit 7; }' }],
     );
     const before = readTree(repo);
-    const result = await new PhaseOrchestrator({ executor, maxRetries: 1 }).runPhases([spec('one', ['a.txt'])]);
+    // Without a baseline: the check fails before the run too (no a.txt yet), and would be excused.
+    const result = await new PhaseOrchestrator({ executor, maxRetries: 1, baseline: false }).runPhases([spec('one', ['a.txt'])]);
     const phase = result.phase_results[0];
     expect(phase?.success).toBe(false);
     expect(phase?.retry_count).toBe(1);
@@ -152,7 +153,7 @@ describe('PhaseOrchestrator.runPhases', () => {
   it('executePhase returns the reference PhaseResult plus run_id, with the db in .autonomous_runs by default', async () => {
     const { repo, executor } = setup([{ content: answer('ok', [{ path: 'a.txt', mode: 'create', new_content: 'A' }]) }]);
     const result = await executor.executePhase(spec('one', ['a.txt']));
-    expect(Object.keys(result).sort()).toEqual(['commit', 'duration', 'errors', 'files_changed', 'phase_id', 'retry_count', 'run_id', 'success', 'summary', 'token_usage']);
+    expect(Object.keys(result).sort()).toEqual(['commit', 'duration', 'errors', 'files_changed', 'phase_id', 'pre_existing', 'retry_count', 'run_id', 'success', 'summary', 'token_usage']);
     expect(executor.dbPath).toBe(path.join(repo, '.autonomous_runs', 'autopack.db'));
     expect(result.run_id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{6}$/);
     executor.close();

@@ -48,6 +48,8 @@ describe.skipIf(!haveChromium)('inspector in a real browser (chromium, headless)
       expect(await current(page, 'orchestrator')).toBe('completed');
       expect(await page.locator('#run-status').textContent()).toBe('succeeded');
       expect(await page.locator('.phase-card[data-phase="0"] .state.current').getAttribute('data-state')).toBe('done');
+      // The example's check fails before the run (src/greet.js does not exist yet): the page says so.
+      expect(await page.locator('#baseline').textContent()).toBe('baseline: "greet works" failed before the run: pre-existing, ignored in every phase');
 
       // Back to the first attempt's rejection: phase 0 is retrying, phase 1 has not started.
       const rejected = Number(await page.locator('#events div', { hasText: 'changes.rejected' }).getAttribute('data-seq'));

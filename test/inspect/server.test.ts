@@ -52,10 +52,20 @@ describe('inspector HTTP API over a real log', () => {
 
   it('serves a run, the state of every actor after any event, and each event with its details', async () => {
     await serve();
-    const view = await getJson<{ timeline: { seq: number; type: string; actor: string }[]; phases: unknown[]; olderMachines: boolean }>(`/api/runs/${run.runId}`);
+    const view = await getJson<{ timeline: { seq: number; type: string; actor: string }[]; phases: unknown[]; olderMachines: boolean; baseline: unknown }>(
+      `/api/runs/${run.runId}`,
+    );
     expect(view.phases).toHaveLength(2);
     expect(view.olderMachines).toBe(false);
     const seqOf = (type: string, actor = 'phase-0') => view.timeline.find((e) => e.type === type && e.actor === actor)?.seq ?? -1;
+
+    // The example's check needs src/greet.js, which the first phase writes: it fails before the run.
+    expect(view.baseline).toEqual({
+      text: 'baseline: "greet works" failed before the run: pre-existing, ignored in every phase',
+      checks: [{ name: 'greet works', passed: false }],
+      preExisting: ['greet works'],
+    });
+    expect(await getJson(`/api/runs/${run.runId}/events/${seqOf('baseline.checked', 'orchestrator')}`)).toMatchObject({ checks: [{ name: 'greet works', passed: false }] });
 
     const rejected = seqOf('changes.rejected');
     expect(await getJson(`/api/runs/${run.runId}/state?at=${rejected}`)).toMatchObject({

@@ -20,7 +20,11 @@ const outcome = (value: fc.Arbitrary<unknown>) =>
     fc.record({ ok: fc.constant(true as const), value, at: fc.nat() }),
     fc.record({ ok: fc.constant(false as const), error: failure, at: fc.nat() }),
   );
-const effect = (value: fc.Arbitrary<unknown>) => fc.record({ phaseIndex: index, attempt, outcome: outcome(value) });
+/** The verdict on the event that ended a phase as stuck: only ever beside a failure. */
+const stuck = fc.record({ attempts: fc.constant([1, 2]), code: fc.constant('CHANGES_INVALID'), error: text, retriesLeft: fc.nat(3) });
+const withStuck = <T extends { outcome: { ok: boolean } }>(data: T) =>
+  fc.option(stuck, { freq: 3 }).map((verdict) => (verdict === null || data.outcome.ok ? data : { ...data, stuck: verdict }));
+const effect = (value: fc.Arbitrary<unknown>) => fc.record({ phaseIndex: index, attempt, outcome: outcome(value) }).chain(withStuck);
 
 /** A model call's data: as the recorder writes it (phaseIndex, attempt, outcome; ok first), or keys reordered. */
 const llmCall = fc
@@ -29,7 +33,8 @@ const llmCall = fc
     const { ok, at, ...rest } = out;
     const reordered = okFirst ? out : { ...rest, at, ok };
     return recorderOrder ? { phaseIndex, attempt: att, outcome: out } : { outcome: reordered, attempt: att, phaseIndex };
-  });
+  })
+  .chain(withStuck);
 
 const healthResult = fc.record({
   name: text,
@@ -64,7 +69,9 @@ const dataByType: { [K in RunEventType]: fc.Arbitrary<unknown> } = {
   'changes.prepared': fc.record({ phaseIndex: index, attempt, files: fc.constant([]) }),
   'changes.applied': effect(fc.record({ files: fc.array(fc.record({ path: text }), { maxLength: 2 }) })),
   'changes.apply_failed': effect(fc.record({ files: fc.array(fc.record({ path: text }), { maxLength: 2 }) })),
-  'health.checked': effect(fc.record({ passed: fc.boolean(), results: fc.array(healthResult, { maxLength: 2 }) })),
+  'health.checked': fc
+    .tuple(effect(fc.record({ passed: fc.boolean(), results: fc.array(healthResult, { maxLength: 2 }) })), fc.option(fc.array(text, { maxLength: 2 })))
+    .map(([data, preExisting]) => (preExisting === null ? data : { ...data, preExisting })),
   'health.check_errored': effect(fc.record({ passed: fc.boolean(), results: fc.array(healthResult, { maxLength: 2 }) })),
   'changes.rolled_back': effect(bulk),
   'changes.rollback_failed': effect(bulk),
@@ -73,6 +80,8 @@ const dataByType: { [K in RunEventType]: fc.Arbitrary<unknown> } = {
   'backoff.elapsed': effect(bulk),
   'backoff.failed': effect(bulk),
   'run.begun': fc.record({ phaseIndex: fc.option(index) }),
+  'baseline.checked': fc.record({ outcome: outcome(fc.record({ results: fc.array(healthResult, { maxLength: 2 }) })), preExisting: fc.array(text, { maxLength: 2 }) }),
+  'baseline.check_errored': fc.record({ outcome: outcome(fc.record({ results: fc.array(healthResult, { maxLength: 2 }) })), preExisting: fc.constant([]) }),
   'phase.finished': fc.record({ phaseIndex: index, success: fc.boolean(), nextPhaseIndex: fc.option(index) }),
   'run.interrupted': fc.record({ reason: fc.constantFrom('signal', 'budget'), message: text, phaseIndex: fc.option(index) }),
   'run.resumed': fc.record({ fromSeq: fc.nat(), pid: fc.nat(), host: text }),

@@ -30,6 +30,9 @@ export function phaseInput(overrides: Partial<PhaseMachineInput> = {}): PhaseMac
     enableHealthChecks: true,
     healthChecks: [],
     backoff: DEFAULT_BACKOFF,
+    // Off unless a test is about them: the retry properties count every attempt.
+    stuckAfter: 0,
+    preExisting: [],
     ...overrides,
   };
 }

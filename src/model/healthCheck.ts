@@ -5,6 +5,11 @@ export const HealthCheckSpecSchema = z.strictObject({
   /** Run by /bin/sh in the repository root; passes on exit code 0. */
   command: z.string().min(1),
   timeoutMs: z.number().int().positive().optional(),
+  /**
+   * Whether the run's baseline takes this check (default true). False for a check that tests what the run
+   * builds: it fails before the run by design, and must still fail a phase that breaks it (docs/health-checks.md).
+   */
+  baseline: z.boolean().optional(),
 });
 export type HealthCheckSpec = z.infer<typeof HealthCheckSpecSchema>;
 

@@ -66,6 +66,7 @@ export function planFromDocument(file: string, document: unknown): LoadedPlan {
       name: check.name,
       command: check.command,
       ...(check.timeout_ms === undefined ? {} : { timeoutMs: check.timeout_ms }),
+      ...(check.baseline === undefined ? {} : { baseline: check.baseline }),
     })),
     outputTokens: parsed.data.output_tokens ?? {},
     prices: parsed.data.prices ?? {},

@@ -8,6 +8,8 @@ export const PlanHealthCheckSchema = z.strictObject({
   name: z.string().min(1),
   command: z.string().min(1),
   timeout_ms: z.number().int().positive().optional(),
+  /** false: the baseline skips this check, so a failure of it is never excused as pre-existing. */
+  baseline: z.boolean().optional(),
 });
 
 export const PlanSchema = z.strictObject({

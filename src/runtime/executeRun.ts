@@ -58,9 +58,13 @@ export function phaseInputs(start: RunStartedData): PhasePlan[] {
   }));
 }
 
-/** The checks the run takes its baseline with before the first phase: none when it is off or there are none to run. */
+/**
+ * The checks the run takes its baseline with before the first phase: none when it is off or there are none
+ * to run, and never a check marked `baseline: false` (one that tests what the run builds).
+ */
 export function baselineChecks(start: RunStartedData): HealthCheckSpec[] {
-  return start.options.baseline === true && start.options.enableHealthChecks ? start.options.healthChecks : [];
+  if (start.options.baseline !== true || !start.options.enableHealthChecks) return [];
+  return start.options.healthChecks.filter((check) => check.baseline !== false);
 }
 
 function interruptMessage(signal: AbortSignal): string {

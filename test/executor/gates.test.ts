@@ -54,6 +54,18 @@ function run(executor: PhaseExecutor, options: { maxRetries?: number; baseline?:
 describe('the baseline: health checks before the first phase (real runs, real checks)', () => {
   const markerCheck = { name: 'marker present', command: 'test -f marker' };
 
+  it('never excuses a check marked baseline: false (one that tests what the run builds): the baseline skips it and a phase that fails it fails', async () => {
+    const builds = { name: 'b built', command: 'test -f b.txt', baseline: false };
+    const { repo, executor } = setup([builds, markerCheck], [writeA]);
+    const result = await run(executor);
+    expect(result.status).toBe('failed');
+    expect(result.baseline?.checks.map((c) => c.name)).toEqual(['marker present']);
+    expect(result.phase_results[0]).toMatchObject({ success: false, pre_existing: ['marker present'] });
+    expect(result.phase_results[0]?.errors.join('\n')).toContain('b built');
+    expect(readTree(repo)['a.txt']).toBeUndefined();
+    await executor.close();
+  });
+
   it('does not fail a phase for a check that already failed before the run, and lists it as pre-existing', async () => {
     const { repo, executor } = setup([markerCheck], [writeA]);
     const result = await run(executor);

@@ -17,7 +17,7 @@ export const RunFlagsSchema = z.object({
   db: z.string().optional(),
   maxRetries: z.coerce.number().int('must be a whole number').min(0).max(100).default(3),
   healthChecks: z.boolean().default(true),
-  stuckAfter: z.coerce.number().pipe(StuckAfterSchema).default(DEFAULT_STUCK_AFTER),
+  stuckAfter: z.coerce.number().pipe(StuckAfterSchema).optional(),
   baseline: z.boolean().default(true),
   continueOnFailure: z.boolean().default(false),
   maxPromptTokens: z.coerce.number().int('must be a whole number').positive().optional(),
@@ -56,7 +56,8 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
     commit: flags.commit,
     allowDirty: flags.allowDirty,
     worktree: flags.worktree,
-    ...formatsFrom(flags),
+    // A flag given on the command line wins over the plan's own setting.
+    ...formatsFrom({ editFormat: flags.editFormat ?? plan.settings.editFormat, answerFormat: flags.answerFormat ?? plan.settings.answerFormat }),
     ...(dbPath === undefined ? {} : { dbPath }),
     ...(flags.maxPromptTokens === undefined ? {} : { maxTokens: flags.maxPromptTokens }),
   });
@@ -67,8 +68,9 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
       phases: plan.phases,
       maxRetries: flags.maxRetries,
       enableHealthChecks: flags.healthChecks,
-      stuckAfter: flags.stuckAfter,
-      baseline: flags.baseline,
+      stuckAfter: flags.stuckAfter ?? plan.settings.stuckAfter ?? DEFAULT_STUCK_AFTER,
+      // --no-baseline is the only way the flag says anything: otherwise the plan's setting, else on.
+      baseline: flags.baseline && (plan.settings.baseline ?? true),
       stopOnFailure: !flags.continueOnFailure,
       signal,
       outputTokens: plan.outputTokens,

@@ -15,6 +15,7 @@ import { RunBudgetSchema, type RunBudget } from '../llm/budget.js';
 import { LazyOpenAIClient, looksLikeOpenAISdk } from '../llm/openai/lazyOpenAIClient.js';
 import { DEFAULT_PRICES, PriceTableSchema, priceFor, type PriceTable } from '../llm/prices.js';
 import type { LLMClient } from '../llm/types.js';
+import { StuckAfterSchema } from '../model/runGates.js';
 import {
   AnswerFormatSchema,
   DEFAULT_MAX_PROMPT_TOKENS,
@@ -116,13 +117,7 @@ export const PhaseExecutorOptionsSchema = z.object({
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
 });
 
-/** Attempts in a row failing alike that end a phase: 0 (never) or 2 and more, since one failure repeats nothing. */
-export const StuckAfterSchema = z
-  .number()
-  .int('must be a whole number')
-  .min(0)
-  .max(100)
-  .refine((n) => n !== 1, 'must be 0 (off) or at least 2: it counts attempts in a row that fail the same way');
+export { StuckAfterSchema };
 
 /** The run-wide gates of a phase's success: stuck detection and the baseline (RunPlanRequest). */
 const RunGatesSchema = z.object({

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { formatZodError } from '../model/formatZodError.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
+import type { AnswerFormat, EditFormat } from '../model/llmSettings.js';
 import { AutopackError } from '../model/errors.js';
 import { PlanSchema, type Plan } from './planSchema.js';
 
@@ -12,6 +13,15 @@ export interface LoadedPlan {
   healthChecks: HealthCheckSpec[];
   outputTokens: NonNullable<Plan['output_tokens']>;
   prices: NonNullable<Plan['prices']>;
+  /** The plan's own run settings, where it gives them (absent: the flags or the defaults decide). */
+  settings: PlanSettings;
+}
+
+export interface PlanSettings {
+  editFormat?: EditFormat;
+  answerFormat?: AnswerFormat;
+  stuckAfter?: number;
+  baseline?: boolean;
 }
 
 function parseText(file: string, text: string): unknown {
@@ -70,5 +80,11 @@ export function planFromDocument(file: string, document: unknown): LoadedPlan {
     })),
     outputTokens: parsed.data.output_tokens ?? {},
     prices: parsed.data.prices ?? {},
+    settings: {
+      ...(parsed.data.edit_format === undefined ? {} : { editFormat: parsed.data.edit_format }),
+      ...(parsed.data.answer_format === undefined ? {} : { answerFormat: parsed.data.answer_format }),
+      ...(parsed.data.stuck_after === undefined ? {} : { stuckAfter: parsed.data.stuck_after }),
+      ...(parsed.data.baseline === undefined ? {} : { baseline: parsed.data.baseline }),
+    },
   };
 }

@@ -109,6 +109,9 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
       // The worktree is this worker's own, made for the run: nobody's uncommitted work is in it.
       allowDirty: true,
       publishCommit: ({ sha }) => pushRun(mine, sha),
+      // A queued run's settings are its plan's: the worker's flags are about the model, not the run.
+      ...(plan.settings.editFormat === undefined ? {} : { editFormat: plan.settings.editFormat }),
+      ...(plan.settings.answerFormat === undefined ? {} : { answerFormat: plan.settings.answerFormat }),
     });
     const lease = { claimed: fence, ttlMs: options.leaseTtlMs };
     let result: OrchestrationResult;
@@ -123,6 +126,8 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
             stopOnFailure: true,
             outputTokens: plan.outputTokens,
             prices: plan.prices,
+            ...(plan.settings.stuckAfter === undefined ? {} : { stuckAfter: plan.settings.stuckAfter }),
+            ...(plan.settings.baseline === undefined ? {} : { baseline: plan.settings.baseline }),
             lease,
             signal: options.signal,
             ...(options.llmConnection === undefined ? {} : { llmConnection: options.llmConnection }),

@@ -41,6 +41,28 @@ describe('autopack run: the baseline and stuck phases (child process)', () => {
     expect(result.phase_results[0]?.errors.join('\n')).toContain('health check "marker present" exited with code 1');
   });
 
+  it("takes the run's settings from the plan (baseline, stuck_after, edit_format, answer_format), and a flag overrides them", async () => {
+    const settings = 'baseline: false\nstuck_after: 3\nedit_format: whole\nanswer_format: markdown\n';
+    const { repo, plan, llm } = scriptedScratch(tempDir(), { initial: { 'README.md': '# demo\n' }, plan: settings + PLAN, script: [writeA] });
+    const failed = await runCli(['run', plan, '--repo', repo, ...llm, '--max-retries', '0']);
+    expect(failed.code).toBe(1);
+    const runId = /Run (run-\S+)/.exec(failed.stdout)?.[1] ?? '';
+    const log = await runCli(['log', runId, '--repo', repo, '--json']);
+    const options = JSON.parse(log.stdout.split('\n')[0] ?? '{}').data.options;
+    expect(options).toMatchObject({ baseline: false, stuckAfter: 3, llm: { editFormat: 'whole', answerFormat: 'markdown' } });
+
+    const overridden = scriptedScratch(tempDir(), { initial: { 'README.md': '# demo\n' }, plan: settings + PLAN, script: [writeA] });
+    const run = await runCli(['run', overridden.plan, '--repo', overridden.repo, ...overridden.llm, '--stuck-after', '0', '--edit-format', 'edits', '--answer-format', 'json']);
+    const otherId = /Run (run-\S+)/.exec(run.stdout)?.[1] ?? '';
+    const otherLog = await runCli(['log', otherId, '--repo', overridden.repo, '--json']);
+    expect(JSON.parse(otherLog.stdout.split('\n')[0] ?? '{}').data.options).toMatchObject({ baseline: false, stuckAfter: 0, llm: { editFormat: 'edits', answerFormat: 'json' } });
+
+    const bad = scriptedScratch(tempDir(), { initial: {}, plan: 'stuck_after: 1\n' + PLAN, script: [] });
+    const refused = await runCli(['run', bad.plan, '--repo', bad.repo, ...bad.llm]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/plan\.yaml: stuck_after: must be 0 \(off\) or at least 2/);
+  });
+
   it('stops a phase whose attempts fail alike (exit 1, STUCK said), records --stuck-after, and refuses 1', async () => {
     const { repo, plan, llm } = scriptedScratch(tempDir(), { initial: { 'README.md': '# demo\n' }, plan: 'phases:' + PLAN.split('phases:')[1], script: [escape, escape, escape, writeA] });
     const run = await runCli(['run', plan, '--repo', repo, ...llm, '--max-retries', '3', '--stuck-after', '3']);

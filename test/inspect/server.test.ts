@@ -24,7 +24,7 @@ let shared: string;
 beforeAll(async () => {
   // Shared by every test here, so made outside useTempDirs (which cleans up after each test).
   shared = fs.mkdtempSync(path.join(os.tmpdir(), 'autopack-inspect-'));
-  run = await finishedExampleRun(shared);
+  run = await finishedExampleRun(shared, { failingCheck: 'lint' });
 });
 afterAll(() => fs.rmSync(shared, { recursive: true, force: true }));
 
@@ -59,13 +59,13 @@ describe('inspector HTTP API over a real log', () => {
     expect(view.olderMachines).toBe(false);
     const seqOf = (type: string, actor = 'phase-0') => view.timeline.find((e) => e.type === type && e.actor === actor)?.seq ?? -1;
 
-    // The example's check needs src/greet.js, which the first phase writes: it fails before the run.
+    // The lint check fails before the run, and is excused; the example's own check (baseline: false) is not taken.
     expect(view.baseline).toEqual({
-      text: 'baseline: "greet works" failed before the run: pre-existing, ignored in every phase',
-      checks: [{ name: 'greet works', passed: false }],
-      preExisting: ['greet works'],
+      text: 'baseline: "lint" failed before the run: pre-existing, ignored in every phase',
+      checks: [{ name: 'lint', passed: false }],
+      preExisting: ['lint'],
     });
-    expect(await getJson(`/api/runs/${run.runId}/events/${seqOf('baseline.checked', 'orchestrator')}`)).toMatchObject({ checks: [{ name: 'greet works', passed: false }] });
+    expect(await getJson(`/api/runs/${run.runId}/events/${seqOf('baseline.checked', 'orchestrator')}`)).toMatchObject({ checks: [{ name: 'lint', passed: false }] });
 
     const rejected = seqOf('changes.rejected');
     expect(await getJson(`/api/runs/${run.runId}/state?at=${rejected}`)).toMatchObject({

@@ -3,7 +3,7 @@ import { MAX_DIFF_BYTES, type DiffHunk, type FileDiff } from './fileDiff.js';
 const NO_NEWLINE = '\\ No newline at end of file';
 
 /** A hunk's header, as unified diffs write it. */
-export const hunkHeader = (hunk: DiffHunk): string => `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`;
+const hunkHeader = (hunk: DiffHunk): string => `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`;
 
 const mib = (bytes: number | null): string => (bytes === null ? 'none' : `${(bytes / (1024 * 1024)).toFixed(1)} MiB`);
 

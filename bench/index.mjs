@@ -11,6 +11,7 @@ import { floor, nullLog, ours } from './overhead.mjs';
 import { buildLog } from './replay.mjs';
 import { crashedRun, floorToRequest, resumeLatency, resumeToRequest, startModelServer } from './resume.mjs';
 import { postgresFigures, postgresRows } from './scaleOut.mjs';
+import { diffFigures, diffRows } from './diff.mjs';
 
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -158,6 +159,9 @@ for (const durability of ['normal', 'full']) {
 // 7, 8: the log on PostgreSQL (a throwaway cluster on this machine), or why it was skipped.
 results.postgres = await postgresFigures({ phases: PHASES, runs: RUNS, scaleOutRuns: SCALEOUT_RUNS, log });
 
+// 9: what a diff costs, at the sizes that set its limits.
+results.diff = diffFigures({ runs: RUNS, log });
+
 const fmt = (s, digits = 2) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 const n = results.overhead_normal;
 const f = results.overhead_full;
@@ -180,6 +184,7 @@ const rows = [
   ['LangGraph resume (to its first node)', `${fmt(results.peer.resume.ms, 0)} ms`, `${results.peer.resume.checkpoints} checkpoints`, `ours x${results.resume.peerRatio.toFixed(2)} (${(1 / results.resume.peerRatio).toFixed(1)} times faster)`],
   ['LangGraph overhead per phase', `${fmt(results.peer.msPerPhase, 3)} ms`, `ours ${n.msPerPhase.median.toFixed(3)} ms`, `ours x${(n.msPerPhase.median / results.peer.msPerPhase.median).toFixed(2)}`],
   ...postgresRows(results.postgres),
+  ...diffRows(results.diff),
 ];
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length)));
 process.stdout.write(`${rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n')}\n\nmedian (min–max) of ${RUNS} runs; ratios pair by pair\n`);

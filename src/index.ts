@@ -66,6 +66,8 @@ export {
 } from './store/index.js';
 export type { EventStore, FoldEvent, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
 export type { PostgresEventStoreOptions, LeaseClaim, LeaseFence, LeaseHolder, QueuedRun, QueuedRunSpec, RunQueue } from './store/index.js';
+export { appliedDiffs, diffFile, formatFileDiff, MAX_DIFF_BYTES, MAX_DIFF_EDIT_LINES } from './diff/index.js';
+export type { AppliedFileDiff, DiffHunk, DiffLine, DiffOptions, FileDiff, FileStatus, TextDiff } from './diff/index.js';
 export { runWorker } from './worker/runWorker.js';
 export type { WorkerOptions, WorkerSummary } from './worker/runWorker.js';
 export { orchestratorMachine, phaseMachine, backoffDelayMs, DEFAULT_BACKOFF } from './machines/index.js';

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { appliedDiffs, formatFileDiff } from '../diff/index.js';
+import { AutopackError } from '../model/errors.js';
 import { isDriven } from '../runtime/lease.js';
 import { evolveRunStateInPlace, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { CliIo } from './io.js';
@@ -15,18 +17,29 @@ function formatEvent(event: StoredRunEvent, json: boolean): string {
   return `${String(event.seq).padStart(4)} ${at} ${event.actor.padEnd(12)} ${event.type.padEnd(22)} ${move.padEnd(34)} ${describeEvent(event)}`;
 }
 
-/** Prints a run's events; with `follow`, keeps printing new ones as they are appended until the run ends. */
-export async function logCommand(runId: string, flags: LogLocation & { json?: boolean; follow?: boolean }, io: CliIo): Promise<number> {
+/**
+ * Prints a run's events; with `follow`, keeps printing new ones as they are appended until the run ends;
+ * with `diff`, each applied file's unified diff after its `changes.applied` line.
+ */
+export async function logCommand(runId: string, flags: LogLocation & { json?: boolean; follow?: boolean; diff?: boolean }, io: CliIo): Promise<number> {
+  if (flags.diff === true && flags.json === true) {
+    throw new AutopackError('INPUT_INVALID', `--diff prints unified diffs as text and --json prints events as data: use one; \`autopack inspect\` serves the diffs as data (GET /api/runs/${runId}/events/SEQ)`);
+  }
   const { store, dbPath } = await openLogReadonly(flags);
   try {
     await requireRun(store, runId, dbPath);
     let state = initialRunState();
     let next = 1;
+    // The events so far, kept only for --diff: an apply's diff reads its attempt's proposal.
+    const seen: StoredRunEvent[] = [];
     for (;;) {
       for (const event of await store.read(runId, { from: next })) {
         io.stdout(formatEvent(event, flags.json === true));
         state = evolveRunStateInPlace(state, event);
         next = event.seq + 1;
+        if (flags.diff !== true) continue;
+        seen.push(event);
+        if (event.type === 'changes.applied') for (const diff of appliedDiffs(seen, event)) io.stdout(formatFileDiff(diff));
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
       if (!(await isDriven(store, runId))) {

@@ -213,7 +213,8 @@ program
   .addOption(dbOption())
   .option('--json', 'print each event as a JSON line, with its full data')
   .option('-f, --follow', 'keep printing new events as a live run appends them, until it ends')
-  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; follow?: boolean }) => {
+  .option('--diff', "after each changes.applied event, print each file's unified diff against its pre-image, kept in the run's backup folder (a line says when it is gone); not with --json")
+  .action(async (run: string, flags: { repo?: string; db?: string; json?: boolean; follow?: boolean; diff?: boolean }) => {
     process.exitCode = await (await load.log()).logCommand(run, flags, processIo);
   });
 

@@ -2,6 +2,8 @@
  * The inspector's one page: HTML, CSS and script in this module, so the package serves everything
  * itself and the page works with no network. The script is plain browser JavaScript over the JSON API.
  */
+import { MAX_DIFF_BYTES, MAX_DIFF_EDIT_LINES } from '../diff/index.js';
+
 const STYLE = `
 :root { --bg: #fbfbfd; --fg: #1d2330; --muted: #687083; --line: #d9dde6; --accent: #2f6fed; --ok: #1f9d55; --bad: #d64545; --warn: #c77c02; }
 * { box-sizing: border-box; }
@@ -52,7 +54,9 @@ button { font: inherit; padding: 2px 9px; border: 1px solid var(--line); backgro
 #detail { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px; font-size: 13px; overflow: auto; max-height: 460px; }
 #detail pre { background: #f6f7fa; padding: 8px; border-radius: 6px; overflow: auto; max-height: 260px; font-size: 12px; white-space: pre-wrap; }
 .diff { font: 12px ui-monospace, monospace; background: #f6f7fa; border-radius: 6px; padding: 6px 0; max-height: 260px; overflow: auto; }
-.diff div { padding: 0 8px; white-space: pre; } .diff .add { background: #e3f7e9; } .diff .del { background: #fde8e8; }
+.diff div { padding: 0 8px; white-space: pre; } .diff .add { background: #e3f7e9; color: #135c32; } .diff .del { background: #fde8e8; color: #8f1f1f; }
+.diff .hunk { background: #eef3ff; color: var(--muted); margin-top: 4px; } .diff .hunk:first-child { margin-top: 0; } .diff .eof { color: var(--muted); }
+.diff .ln { display: inline-block; width: 4.5ch; text-align: right; margin-right: 1ch; color: #9aa3b5; user-select: none; }
 .ok { color: var(--ok); } .bad { color: var(--bad); }
 .empty { color: var(--muted); padding: 30px; }
 `;
@@ -186,6 +190,31 @@ async function goTo(seq, follow = false) {
   renderDetail(detail);
 }
 
+const fmtMiB = (bytes) => bytes == null ? 'none' : (bytes / 1048576).toFixed(1) + ' MiB';
+
+/** One applied file's unified diff: @@ headers, old and new line numbers, + and - lines coloured; or why there is none. */
+function fileDiff(f) {
+  if (f.kind === 'binary') return [el('div', { class: 'meta diff-note' }, 'Binary file: not diffed.')];
+  if (f.kind === 'too-large') return [el('div', { class: 'meta diff-note' }, 'Too large to diff: ' + fmtMiB(f.oldBytes) + ' before, ' + fmtMiB(f.newBytes) + ' after (files up to ${MAX_DIFF_BYTES / 1048576} MiB a side are diffed).')];
+  if (f.kind === 'unavailable') return [el('div', { class: 'banner diff-note' }, 'No diff: ' + f.reason + '.')];
+  if (f.hunks.length === 0) return [el('div', { class: 'meta diff-note' }, f.status === 'modified' ? 'No change: the same content as before.' : 'An empty file.')];
+  const rows = [];
+  for (const h of f.hunks) {
+    rows.push(el('div', { class: 'hunk' }, '@@ -' + h.oldStart + ',' + h.oldLines + ' +' + h.newStart + ',' + h.newLines + ' @@'));
+    let oldLine = h.oldStart;
+    let newLine = h.newStart;
+    for (const l of h.lines) {
+      const numbers = [l.op === '+' ? '' : oldLine++, l.op === '-' ? '' : newLine++].map((n) => el('span', { class: 'ln' }, n));
+      rows.push(el('div', { class: l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'ctx' }, ...numbers, l.op + l.text));
+      if (l.noNewlineAtEnd) rows.push(el('div', { class: 'eof' }, '\\\\ No newline at end of file'));
+    }
+  }
+  return [
+    ...(f.minimal ? [] : [el('div', { class: 'meta diff-note' }, 'Over ${MAX_DIFF_EDIT_LINES} lines changed: the region between the first and last change is shown removed, then added.')]),
+    el('div', { class: 'diff', 'data-path': f.path }, ...rows),
+  ];
+}
+
 function renderDetail(d) {
   const parts = [el('div', {}, el('b', {}, '#' + d.entry.seq + ' ' + d.entry.type), ' · ' + d.entry.actor + ' · ' + (d.entry.source ?? '∅') + ' → ' + (d.entry.target ?? '∅')),
     el('div', { class: 'meta' }, fmtTime(d.entry.at) + ' · ' + d.entry.text)];
@@ -197,8 +226,7 @@ function renderDetail(d) {
     if (cut.length) parts.push(el('div', { class: 'banner' }, 'Cut by the prompt budget: ' + cut.map((c) => c.path + ' (' + c.cut.kind + ')').join(', ')));
   }
   if (d.response) parts.push(el('h4', {}, 'Model response · ' + d.response.finishReason), el('pre', { class: 'response' }, d.response.content));
-  if (d.files) for (const f of d.files) parts.push(el('h4', {}, f.mode + ' ' + f.path),
-    el('div', { class: 'diff' }, ...f.diff.map((l) => el('div', { class: l.op === '+' ? 'add' : l.op === '-' ? 'del' : '' }, l.op + ' ' + l.text))));
+  if (d.files) for (const f of d.files) parts.push(el('h4', {}, f.mode + ' ' + f.path), ...fileDiff(f));
   if (d.checks) for (const c of d.checks) parts.push(el('h4', { class: c.passed ? 'ok' : 'bad' }, (c.passed ? '✓ ' : '✗ ') + c.name + ' · exit ' + c.exit_code + ' · ' + c.duration.toFixed(2) + ' s' + (c.timed_out ? ' · timed out' : '')),
     ...(c.output_tail ? [el('pre', {}, c.output_tail)] : []));
   parts.push(el('details', {}, el('summary', {}, 'data'), el('pre', {}, JSON.stringify(d.data, null, 2))));

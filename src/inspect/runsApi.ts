@@ -2,15 +2,11 @@
  * What the inspector shows, as plain JSON computed from the log: the same fold and projections the CLI
  * uses, so the page can never disagree with `autopack status` or `autopack state`.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { describeBaseline, describeEvent } from '../cli/describeEvent.js';
+import { appliedDiffs, type AppliedFileDiff } from '../diff/index.js';
 import { MACHINE_MIGRATIONS } from '../runtime/machineCompatibility.js';
 import { machineVersion } from '../runtime/machineVersion.js';
 import { foldRunState, runTotals, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
-import type { FileChange } from '../model/fileChange.js';
-import { contentAfter } from '../workspace/contentAfter.js';
-import { lineDiff, type DiffLine } from './lineDiff.js';
 
 export interface RunSummary {
   runId: string;
@@ -91,42 +87,19 @@ export function runView(events: readonly StoredRunEvent[]): RunView {
   };
 }
 
-export interface FileDiff {
-  path: string;
-  mode: string;
-  diff: DiffLine[];
-}
-
 export interface EventDetail {
   entry: TimelineEntry;
   /** One of: prompt, response, errors, files, checks: whatever this event carries. */
   prompt?: { promptTokens: number; maxPromptTokens: number; tokenizer: string; messages: { role: string; chars: number; excerpt: string }[]; context: unknown[] };
   response?: { content: string; finishReason: string; usage: unknown; model?: string | undefined };
   errors?: { code: string; errors: string[] };
-  files?: FileDiff[];
+  /** Each applied file's unified diff against its pre-image, in hunks (or why there is none). */
+  files?: AppliedFileDiff[];
   checks?: { name: string; passed: boolean; exit_code: number | null; duration: number; timed_out: boolean; output_tail: string }[];
   data: unknown;
 }
 
 const excerpt = (text: string, max = 600): string => (text.length > max ? `${text.slice(0, max)}…` : text);
-
-function readPreImage(backupDir: string, index: number): string | null {
-  try {
-    return fs.readFileSync(path.join(backupDir, String(index)), 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/** What a proposed change leaves in its file: an edit's result is computed from the pre-image, as the apply did. */
-function proposedContent(change: FileChange | undefined, before: string | null): string | null {
-  if (change === undefined) return null;
-  try {
-    return contentAfter(change, before);
-  } catch {
-    return null; // an edit whose pre-image is gone or no longer matches: nothing to show
-  }
-}
 
 /** Everything worth showing about one event, with each applied file's diff against its pre-image. */
 export function eventDetail(events: readonly StoredRunEvent[], seq: number): EventDetail | null {
@@ -152,18 +125,9 @@ export function eventDetail(events: readonly StoredRunEvent[], seq: number): Eve
       detail.response = { content: excerpt(response.content, 20_000), finishReason: response.finishReason, usage: response.usage, model: response.model };
       break;
     }
-    case 'changes.applied': {
-      const applied = event.data.outcome.ok ? event.data.outcome.value : null;
-      // The new contents are what the model proposed in this attempt, in the last response.parsed before this event.
-      const parsed = events.findLast((e) => e.seq < seq && e.type === 'response.parsed' && e.actor === event.actor);
-      const proposed = parsed?.type === 'response.parsed' && parsed.data.outcome.ok ? parsed.data.outcome.value.files : [];
-      detail.files = (applied?.files ?? []).map((file, index) => {
-        const change = proposed.find((p) => p.path === file.path);
-        const before = file.existedBefore && applied !== null ? readPreImage(applied.backupDir, index) : null;
-        return { path: file.path, mode: file.mode, diff: lineDiff(before, file.mode === 'delete' ? null : proposedContent(change, before)) };
-      });
+    case 'changes.applied':
+      detail.files = appliedDiffs(events, event);
       break;
-    }
     case 'health.checked':
       detail.checks = event.data.outcome.ok ? event.data.outcome.value.results : [];
       break;

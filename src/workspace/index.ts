@@ -8,3 +8,4 @@ export { rollbackChangeSet } from './rollbackChangeSet.js';
 export type { RollbackChangeSetInput } from './rollbackChangeSet.js';
 export { sha256 } from './hash.js';
 export type { WriteDurability } from './durableWrite.js';
+export { contentAfter } from './contentAfter.js';

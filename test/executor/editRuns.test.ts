@@ -44,10 +44,19 @@ describe('a run whose model answers with search/replace edits', () => {
     expect(applied?.type === 'changes.applied' && applied.data.outcome.ok && applied.data.outcome.value.files).toEqual([
       { path: 'big.txt', mode: 'edit', existedBefore: true, beforeSha256: sha256(BIG), afterSha256: sha256(after), bytes: Buffer.byteLength(after) },
     ]);
-    const diff = eventDetail(log, applied?.seq ?? 0)?.files?.[0]?.diff ?? [];
-    expect(diff.filter((line) => line.op !== ' ')).toEqual([
-      { op: '-', text: 'line 200' },
-      { op: '+', text: 'line two hundred' },
+    const file = eventDetail(log, applied?.seq ?? 0)?.files?.[0];
+    expect(file).toMatchObject({ kind: 'text', path: 'big.txt', mode: 'edit', status: 'modified', minimal: true });
+    expect(file?.kind === 'text' && file.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines, h.lines.filter((l) => l.op !== ' ')])).toEqual([
+      [
+        197,
+        7,
+        197,
+        7,
+        [
+          { op: '-', text: 'line 200' },
+          { op: '+', text: 'line two hundred' },
+        ],
+      ],
     ]);
     executor.close();
   });

@@ -64,9 +64,15 @@ describe.skipIf(!haveChromium)('inspector in a real browser (chromium, headless)
       await page.locator('#step-back').click();
       await expect.poll(() => current(page, '0')).toBe('validating');
 
-      // The applied change's diff, from the event list.
+      // The applied changes' diffs, from the event list: unified hunks under their @@ headers.
       await page.locator('#events div', { hasText: 'changes.applied' }).first().click();
-      await expect.poll(() => page.locator('#detail .diff .add').count()).toBeGreaterThan(3);
+      await expect.poll(() => page.locator('#detail .diff .hunk').allTextContents()).toEqual(['@@ -0,0 +1,5 @@']);
+      expect(await page.locator('#detail .diff .add').count()).toBe(5);
+      await page.locator('#events div', { hasText: 'changes.applied' }).last().click();
+      await expect.poll(() => page.locator('#detail .diff .hunk').allTextContents()).toEqual(['@@ -1,3 +1,12 @@']);
+      expect(await page.locator('#detail .diff .ctx').allTextContents()).toEqual(['11 # greeter', '22 ', "33 A tiny sample repository for autopack's example plan."]);
+      expect(await page.locator('#detail .diff .add').count()).toBe(9);
+      expect(await page.locator('#detail .diff .add').first().textContent()).toBe('4+');
 
       await page.locator('#timeline-slider').fill(String(rejected));
       await expect.poll(() => current(page, '0')).toBe('retrying');

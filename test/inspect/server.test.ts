@@ -85,9 +85,25 @@ describe('inspector HTTP API over a real log', () => {
     expect(completed.prompt.messages.map((m) => m.role)).toEqual(['system', 'user']);
     expect(completed.prompt.promptTokens).toBeGreaterThan(100);
     expect(completed.response.content).toContain('"summary"');
-    const applied = await getJson<{ files: { path: string; diff: { op: string; text: string }[] }[] }>(`/api/runs/${run.runId}/events/${seqOf('changes.applied')}`);
-    expect(applied.files[0]?.path).toBe('src/greet.js');
-    expect(applied.files[0]?.diff.some((l) => l.op === '+' && l.text.includes('export function greet(name = defaultName)'))).toBe(true);
+    // Each applied file as unified hunks: the new src/greet.js all added, README.md's additions after 3 lines of context.
+    type Hunk = { oldStart: number; oldLines: number; newStart: number; newLines: number; lines: { op: string; text: string }[] };
+    type Files = { files: { path: string; mode: string; kind: string; status: string; hunks: Hunk[] }[] };
+    const created = (await getJson<Files>(`/api/runs/${run.runId}/events/${seqOf('changes.applied')}`)).files;
+    expect(created.map((f) => [f.path, f.mode, f.kind, f.status])).toEqual([['src/greet.js', 'create', 'text', 'created']]);
+    expect(created[0]?.hunks).toHaveLength(1);
+    expect(created[0]?.hunks[0]).toMatchObject({ oldStart: 0, oldLines: 0, newStart: 1 });
+    expect(created[0]?.hunks[0]?.lines.every((l) => l.op === '+')).toBe(true);
+    expect(created[0]?.hunks[0]?.lines).toContainEqual({ op: '+', text: 'export function greet(name = defaultName) {' });
+    const modified = (await getJson<Files>(`/api/runs/${run.runId}/events/${seqOf('changes.applied', 'phase-1')}`)).files;
+    expect(modified.map((f) => [f.path, f.mode, f.status])).toEqual([['README.md', 'modify', 'modified']]);
+    expect(modified[0]?.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines])).toEqual([[1, 3, 1, 12]]);
+    expect(modified[0]?.hunks[0]?.lines.slice(0, 5)).toEqual([
+      { op: ' ', text: '# greeter' },
+      { op: ' ', text: '' },
+      { op: ' ', text: "A tiny sample repository for autopack's example plan." },
+      { op: '+', text: '' },
+      { op: '+', text: '## Usage' },
+    ]);
     const checked = await getJson<{ checks: { name: string; passed: boolean }[] }>(`/api/runs/${run.runId}/events/${seqOf('health.checked')}`);
     expect(checked.checks.map((c) => [c.name, c.passed])).toEqual([
       ['deliverables', true],

@@ -66,9 +66,35 @@ describe('autopack run (child process, examples/greeter)', () => {
     const run = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${plan}: phases[0].complexity`);
-    expect(run.stderr).toContain(`${plan}: phases[0].deliverables[0]: expected a relative path, got "/etc/passwd"`);
+    expect(run.stderr).toContain(`${plan}: phases[0].deliverables[0]: "/etc/passwd": absolute path; use a path relative to the repository root`);
     expect(readTree(repo, [])).toEqual(before);
     expect(fs.existsSync(path.join(repo, '.autonomous_runs'))).toBe(false);
+  });
+
+  it('refuses plan paths that leave the repository when the plan is loaded, before the model configuration (run and submit)', async () => {
+    const { repo } = scratchExample();
+    const plan = path.join(path.dirname(repo), 'escape.yaml');
+    fs.writeFileSync(
+      plan,
+      'phases:\n  - id: setup\n    description: x\n    category: feature\n    complexity: low\n    acceptance_criteria: []\n' +
+        '    deliverables: [src/greet.js, ../etc/passwd]\n    context_files: [src/../../outside.js]\n    protected_paths: ["C:/secrets"]\n',
+    );
+    const leaves = 'path leaves the repository; use a path relative to the repository root';
+    const expected = [
+      `${plan}: phases[0] (id "setup").deliverables[1]: "../etc/passwd": ${leaves}`,
+      `${plan}: phases[0] (id "setup").context_files[0]: "src/../../outside.js": ${leaves}`,
+      `${plan}: phases[0] (id "setup").protected_paths[0]: "C:/secrets": absolute path; use a path relative to the repository root`,
+    ];
+    // No model is configured: the plan's problem is what the user hears of, not the missing model.
+    const run = await runCli(['run', plan, '--repo', repo]);
+    expect(run.code).toBe(2);
+    for (const line of expected) expect(run.stderr).toContain(line);
+    expect(run.stderr).not.toContain('no model configured');
+    expect(fs.existsSync(path.join(repo, '.autonomous_runs'))).toBe(false);
+    // submit checks the plan before it resolves the ref or connects to the queue (nothing listens on port 1).
+    const submit = await runCli(['submit', plan, '--repo', repo, '--db', 'postgres://nobody@127.0.0.1:1/none']);
+    expect(submit.code).toBe(2);
+    for (const line of expected) expect(submit.stderr).toContain(line);
   });
 
   it('exits 2 with a clear message for bad flags, a missing LLM, an unknown run, and a missing log', async () => {

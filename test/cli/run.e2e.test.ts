@@ -126,4 +126,18 @@ describe('autopack run (child process, examples/greeter)', () => {
     expect(help.stdout).toContain('--continue-on-failure');
     expect(help.stdout).toContain('Exit codes');
   });
+
+  it('lets commander wrap the help: no sentence broken by hand, wide when COLUMNS is wide, narrow when it is narrow', async () => {
+    const wide = await runCli(['--help'], { env: { COLUMNS: '200' } });
+    expect(wide.code).toBe(0);
+    expect(wide.stdout).toContain('autopack validates, applies, health-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.');
+    const undoWide = await runCli(['undo', '--help'], { env: { COLUMNS: '200' } });
+    expect(undoWide.stdout).toContain('Refused (exit 2) when those files have uncommitted changes');
+    // The text after the options is wrapped too: commander prints addHelpText as given.
+    for (const command of ['run', 'undo', 'resume', 'submit', 'worker']) {
+      const narrow = await runCli([command, '--help'], { env: { COLUMNS: '72' } });
+      expect(narrow.code).toBe(0);
+      expect(narrow.stdout.split('\n').filter((line) => line.length > 72)).toEqual([]);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { isDriven } from '../runtime/lease.js';
 import { foldRunState, runTotals, toOrchestrationResult, type EventStore, type QueuedRun, type RunQueue, type RunState } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
+import { cliCommand } from './commandName.js';
 
 const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 const seconds = (from: number | null, to: number | null): string =>
@@ -38,7 +39,7 @@ export function runDetail(state: RunState, status: string = state.status): strin
   const worktree = state.start?.options.git?.worktree ?? null;
   const lines = [runLine(state, status), `  repo: ${worktree === null ? (state.start?.repoRoot ?? '-') : worktree.checkout}`];
   if (worktree !== null) lines.push(`  branch: ${worktree.branch} (worked in ${worktree.path})`);
-  if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): autopack resume ${state.runId} continues it`);
+  if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): ${cliCommand()} resume ${state.runId} continues it`);
   if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   for (const phase of state.phases) {
     const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';

@@ -45,6 +45,20 @@ describe('autopack run (child process, examples/greeter)', () => {
     const log = await runCli(['log', result.run_id, '--repo', repo]);
     expect(log.code).toBe(0);
     expect(log.stdout).toMatch(/phase-0\s+changes\.rejected\s+validating → retrying/);
+    // The log reads in the order things happened: a phase ends, the orchestrator notes it, the next one starts.
+    const boundaries = log.stdout
+      .split('\n')
+      .map((line) => /^\s*\d+ \S+ (\S+)\s+(run\.begun|phase\.started|phase\.committed|phase\.finished) /.exec(line))
+      .flatMap((match) => (match === null ? [] : [`${match[1]} ${match[2]}`]));
+    expect(boundaries).toEqual([
+      'orchestrator run.begun',
+      'phase-0 phase.started',
+      'phase-0 phase.committed',
+      'orchestrator phase.finished',
+      'phase-1 phase.started',
+      'phase-1 phase.committed',
+      'orchestrator phase.finished',
+    ]);
   });
 
   it('exits 1 when a phase fails, with a readable summary', async () => {

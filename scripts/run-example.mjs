@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliCommand } from '../dist/cli/commandName.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const example = path.join(root, 'examples', 'greeter');
@@ -16,12 +17,15 @@ const git = (...gitArgs) => spawnSync('git', gitArgs, { cwd: scratch, stdio: 'ig
 const isGit = git('init', '-q') && git('add', '-A') && git('commit', '-q', '-m', 'the greeter before autopack');
 
 const cli = path.join(root, 'dist', 'cli.js');
+// Printed as the CLI prints its own suggestions (`Log: … log RUN`): `node dist/cli.js`, which works in a
+// clone with no `autopack` on PATH (README: npx autopack, npm link).
+const autopack = cliCommand([process.execPath, cli]);
 const args = ['run', path.join(example, 'plan.yaml'), '--repo', scratch, '--llm', `replay:${path.join(example, 'recording.jsonl')}`];
-process.stderr.write(`scratch copy: ${scratch}\n$ autopack ${args.join(' ')}\n\n`);
+process.stderr.write(`scratch copy: ${scratch}\n$ ${autopack} ${args.join(' ')}\n\n`);
 const run = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
 process.stderr.write(
-  `\nLook at it: node dist/cli.js status --repo ${scratch}\n` +
-    (isGit ? `   the phases' commits: git -C ${scratch} log --stat\n   take the run back: node dist/cli.js undo RUN --repo ${scratch}\n` : '') +
-    `   or in a browser: node dist/cli.js inspect --repo ${scratch} --open\n`,
+  `\nLook at it: ${autopack} status --repo ${scratch}\n` +
+    (isGit ? `   the phases' commits: git -C ${scratch} log --stat\n   take the run back: ${autopack} undo RUN --repo ${scratch}\n` : '') +
+    `   or in a browser: ${autopack} inspect --repo ${scratch} --open\n`,
 );
 process.exit(run.status ?? 1);

@@ -4,6 +4,7 @@ import { describeLocation } from '../store/openEventStore.js';
 import type { PhaseExecutor } from '../executor/phaseExecutor.js';
 import type { OrchestrationResult } from '../model/results.js';
 import { EXIT } from './cliError.js';
+import { cliCommand } from './commandName.js';
 import type { CliIo } from './io.js';
 import { showProgress } from './progress.js';
 
@@ -16,7 +17,7 @@ export function formatSummary(result: OrchestrationResult, dbPath: string, repoR
       ` in ${result.total_duration.toFixed(1)} s, ${result.total_tokens} tokens${cost}`,
   ];
   if (result.status === 'interrupted') {
-    lines.push(`  interrupted: ${result.stop_reason ?? 'cancelled'}; continue with: autopack resume ${result.run_id} --db ${dbPath}`);
+    lines.push(`  interrupted: ${result.stop_reason ?? 'cancelled'}; continue with: ${cliCommand()} resume ${result.run_id} --db ${dbPath}`);
   }
   for (const phase of result.phase_results) {
     const retries = phase.retry_count > 0 ? ` after ${phase.retry_count} retr${phase.retry_count === 1 ? 'y' : 'ies'}` : '';
@@ -37,7 +38,7 @@ export function formatSummary(result: OrchestrationResult, dbPath: string, repoR
       lines.push(`  its worktree was kept at ${worktree}: it holds files that are not committed (git -C ${worktree} status); remove it with git worktree remove`);
     }
   }
-  lines.push(`Log: autopack log ${result.run_id} --db ${dbPath}`);
+  lines.push(`Log: ${cliCommand()} log ${result.run_id} --db ${dbPath}`);
   return lines.join('\n');
 }
 

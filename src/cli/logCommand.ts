@@ -4,6 +4,7 @@ import { AutopackError } from '../model/errors.js';
 import { isDriven } from '../runtime/lease.js';
 import { evolveRunStateInPlace, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { CliIo } from './io.js';
+import { cliCommand } from './commandName.js';
 import { describeEvent } from './describeEvent.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
 
@@ -43,7 +44,7 @@ export async function logCommand(runId: string, flags: LogLocation & { json?: bo
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
       if (!(await isDriven(store, runId))) {
-        io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`autopack resume ${runId}\` continues it`);
+        io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`${cliCommand()} resume ${runId}\` continues it`);
         return 0;
       }
       await sleep(FOLLOW_POLL_MS);

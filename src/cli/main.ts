@@ -1,5 +1,6 @@
 import './zodConfig.js';
-import { Command, Option } from 'commander';
+import { Command, Option, type AddHelpTextContext } from 'commander';
+import { z } from 'zod';
 import { exitCodeFor, messageFor } from './cliError.js';
 import { processIo } from './io.js';
 
@@ -24,8 +25,22 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/**
+ * Help is wrapped by commander to the terminal's width, or, when piped, to $COLUMNS if set (`COLUMNS=120
+ * autopack run --help | less`), else 80. So no help text is broken into lines by hand.
+ */
+const helpWidth = (stream: NodeJS.WriteStream): number =>
+  (stream.isTTY ? stream.columns : undefined) ?? z.coerce.number().int().positive().safeParse(process.env['COLUMNS']).data ?? 80;
+
+/** Text after a command's help, wrapped like the rest of it (commander prints `addHelpText` as given). */
+const wrapped =
+  (text: string) =>
+  ({ command, error }: AddHelpTextContext): string =>
+    command.createHelp().boxWrap(text, helpWidth(error ? process.stderr : process.stdout));
+
 const program = new Command('autopack')
-  .description('Run autonomous build phases: an LLM proposes whole-file changes, autopack validates, applies,\nhealth-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.')
+  .description('Run autonomous build phases: an LLM proposes whole-file changes, autopack validates, applies, health-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.')
+  .configureOutput({ getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -63,7 +78,7 @@ program
   .option('--inspect <ws-url>', "also stream XState inspection events, in @statelyai/inspect's protocol, to this WebSocket (e.g. a Stately inspector)")
   .addHelpText(
     'after',
-    '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.',
+    wrapped('\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.'),
   )
   .action(async (plan: string, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.run()).runCommand(plan, flags, processIo);
@@ -86,7 +101,7 @@ program
   .option('--max-cost-usd <amount>', 'a new cost budget for the whole run (what was spent still counts)')
   .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower)', 'normal')
   .option('--json', 'print the OrchestrationResult as JSON on stdout')
-  .addHelpText('after', '\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.')
+  .addHelpText('after', wrapped('\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.'))
   .action(async (run: string | undefined, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.resume()).resumeCommand(run, flags, processIo);
   });
@@ -99,7 +114,7 @@ program
   .option('--ref <ref>', 'branch, tag or commit the run starts from, resolved now', 'HEAD')
   .addOption(dbOption())
   .option('--json', 'print {"run_id": …} on stdout')
-  .addHelpText('after', '\nThe run works on branch autopack/<run id>, pushed after every phase commit. See docs/scale-out.md.')
+  .addHelpText('after', wrapped('\nThe run works on branch autopack/<run id>, pushed after every phase commit. See docs/scale-out.md.'))
   .action(async (plan: string, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.submit()).submitCommand(plan, flags as { repo: string }, processIo);
   });
@@ -118,7 +133,7 @@ program
   .option('--api-key-env <name>', 'environment variable holding the API key, read from this worker\'s environment and never logged (default OPENAI_API_KEY)')
   .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long')
   .option('--record <file>', 'append every request and answer to FILE')
-  .addHelpText('after', '\nRuns until SIGTERM or Ctrl-C (a second one quits at once). See docs/scale-out.md.')
+  .addHelpText('after', wrapped('\nRuns until SIGTERM or Ctrl-C (a second one quits at once). See docs/scale-out.md.'))
   .action(async (flags: Record<string, unknown>) => {
     process.exitCode = await (await load.worker()).workerCommand(flags, processIo);
   });
@@ -199,7 +214,9 @@ program
   .option('--json', 'print the outcome as JSON')
   .addHelpText(
     'after',
-    "\nThe run's commits are read from its log. Your staged and unstaged changes to other files stay as they are. Refused (exit 2) when\nthose files have uncommitted changes, or a later commit not being undone changed them; a second undo says there is nothing to undo.",
+    wrapped(
+      "\nThe run's commits are read from its log. Your staged and unstaged changes to other files stay as they are. Refused (exit 2) when those files have uncommitted changes, or a later commit not being undone changed them; a second undo says there is nothing to undo.",
+    ),
   )
   .action(async (run: string, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.undo()).undoCommand(run, flags, processIo);

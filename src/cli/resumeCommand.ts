@@ -9,6 +9,7 @@ import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budg
 import type { CliIo } from './io.js';
 import { llmClientFromFlags } from './llmFlag.js';
 import { dbPathFrom, openLogReadonly, requireRun } from './openLog.js';
+import { cliCommand } from './commandName.js';
 
 export const ResumeFlagsSchema = z.object({
   repo: z.string().optional(),
@@ -51,7 +52,7 @@ function answersUsed(history: readonly StoredRunEvent[]): number {
 
 async function findRun(runArg: string | undefined, last: boolean, location: { repo?: string | undefined; db?: string | undefined }): Promise<RunToResume> {
   if (runArg === undefined && !last) {
-    throw new AutopackError('INPUT_INVALID', 'name the run to resume (`autopack runs` lists them), or pass --last for the latest');
+    throw new AutopackError('INPUT_INVALID', `name the run to resume (\`${cliCommand()} runs\` lists them), or pass --last for the latest`);
   }
   if (runArg !== undefined && last) throw new AutopackError('INPUT_INVALID', 'give a run id or --last, not both');
   const { store, dbPath } = await openLogReadonly(location);

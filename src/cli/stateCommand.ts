@@ -3,6 +3,7 @@ import { stateAt } from '../store/index.js';
 import { describeEvent } from './describeEvent.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
+import { cliCommand } from './commandName.js';
 
 /** Every actor's state after event SEQ (default: the last), from the fold of the log up to it. */
 export async function stateCommand(runId: string, flags: LogLocation & { at?: string; json?: boolean }, io: CliIo): Promise<number> {
@@ -13,7 +14,7 @@ export async function stateCommand(runId: string, flags: LogLocation & { at?: st
     const last = events.at(-1)?.seq ?? 0;
     const at = flags.at === undefined ? last : Number(flags.at);
     if (!Number.isInteger(at) || at < 1 || at > last) {
-      throw new AutopackError('INPUT_INVALID', `--at ${flags.at}: expected an event number from 1 to ${last} (\`autopack log ${runId}\` numbers them)`);
+      throw new AutopackError('INPUT_INVALID', `--at ${flags.at}: expected an event number from 1 to ${last} (\`${cliCommand()} log ${runId}\` numbers them)`);
     }
     const states = stateAt(events, at);
     const event = events.find((e) => e.seq === at);

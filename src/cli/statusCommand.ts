@@ -11,6 +11,7 @@ import {
 import { describeBaseline } from './describeEvent.js';
 import type { CliIo } from './io.js';
 import { openLogReadonly, requireRun, type LogLocation } from './openLog.js';
+import { cliCommand } from './commandName.js';
 
 const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 const seconds = (from: number | null, to: number | null): string =>
@@ -47,7 +48,7 @@ export function runDetail(state: RunState, status: string = state.status): strin
   const worktree = state.start?.options.git?.worktree ?? null;
   const lines = [runLine(state, status), `  repo: ${worktree === null ? (state.start?.repoRoot ?? '-') : worktree.checkout}`];
   if (worktree !== null) lines.push(`  branch: ${worktree.branch} (worked in ${worktree.path})`);
-  if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): autopack resume ${state.runId} continues it`);
+  if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): ${cliCommand()} resume ${state.runId} continues it`);
   if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   if (state.baseline !== null) lines.push(`  ${describeBaseline(state.baseline)}`);
   for (const phase of state.phases) {

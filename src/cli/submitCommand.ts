@@ -8,6 +8,7 @@ import { EXIT } from './cliError.js';
 import { parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { openQueueLog, queueUrl } from './queueLog.js';
+import { cliCommand } from './commandName.js';
 
 export const SubmitFlagsSchema = z.object({
   repo: z.string({ error: 'is required: the git URL every worker clones, e.g. https://host/org/repo.git or /srv/git/repo.git' }).min(1),
@@ -40,7 +41,7 @@ export async function submitCommand(planFile: string, rawFlags: SubmitFlags, io:
       io.stdout(runId);
       io.stderr(
         `Queued ${runId}: ${plan.phases.length} phase(s) on ${repo} at ${flags.ref} (${baseSha.slice(0, 12)}); a worker pushes branch autopack/${runId}.\n` +
-          `Start one with: autopack worker --db ${describeLocation(url)}; follow it with: autopack status ${runId} --db ${describeLocation(url)}`,
+          `Start one with: ${cliCommand()} worker --db ${describeLocation(url)}; follow it with: ${cliCommand()} status ${runId} --db ${describeLocation(url)}`,
       );
     }
     return EXIT.ok;

@@ -79,9 +79,11 @@ const fmtTime = (ms) => ms == null ? '-' : new Date(ms).toISOString().replace('T
 const fmtCost = (c) => c == null ? '' : ' · $' + c.toFixed(4);
 
 let current = null; // { runId, view, seq, following, source }
+let runs = []; // newest first
+let opening = null; // the run being opened, before current is set
 
 async function loadRuns() {
-  const runs = await api('/api/runs');
+  runs = await api('/api/runs');
   const body = $('#runs tbody');
   body.replaceChildren(...runs.map((r) => el('tr', { class: 'run' + (current?.runId === r.runId ? ' selected' : ''), 'data-run': r.runId, onclick: () => openRun(r.runId, true) },
     el('td', {}, el('div', {}, r.runId), el('div', { class: 'meta' }, fmtTime(r.startedAt) + (r.durationS == null ? '' : ' · ' + r.durationS.toFixed(1) + ' s'))),
@@ -100,6 +102,7 @@ function highlight(svgRoot, state, status) {
 }
 
 async function openRun(runId, push) {
+  opening = runId;
   if (current?.source) current.source.close();
   if (push) history.pushState({}, '', '/runs/' + encodeURIComponent(runId));
   const view = await api('/api/runs/' + encodeURIComponent(runId));
@@ -235,12 +238,16 @@ function renderDetail(d) {
 
 addEventListener('keydown', (e) => { if (!current) return; if (e.key === 'ArrowLeft') goTo(current.seq - 1); if (e.key === 'ArrowRight') goTo(current.seq + 1); });
 addEventListener('popstate', () => route());
+const runInPath = () => { const match = location.pathname.match(/^\\/runs\\/([^/]+)$/); return match ? decodeURIComponent(match[1]) : null; };
+/** /runs/RUN opens that run; / opens the newest, and the list switches to any other. */
 function route() {
-  const match = location.pathname.match(/^\\/runs\\/([^/]+)$/);
-  if (match) openRun(decodeURIComponent(match[1]), false).catch((e) => { $('#run').replaceChildren(el('div', { class: 'empty' }, String(e.message))); });
+  const runId = runInPath() ?? runs[0]?.runId;
+  if (runId === undefined) { $('#run').replaceChildren(el('div', { class: 'empty' }, 'No runs in this log yet.')); return; }
+  openRun(runId, false).catch((e) => { $('#run').replaceChildren(el('div', { class: 'empty' }, String(e.message))); });
 }
 loadRuns().then(route);
-setInterval(loadRuns, 3000);
+// A log that had no runs when the page opened shows the first one as soon as it is there.
+setInterval(() => loadRuns().then(() => { if (opening === null && runs.length > 0) route(); }), 3000);
 `;
 
 export const INSPECTOR_PAGE = `<!doctype html>
@@ -251,7 +258,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <header><h1><a href="/">autopack inspector</a></h1><span class="meta">every view is a fold of the event log · ← → step through events</span></header>
 <main>
 <section id="runs"><table><thead><tr><th>run</th><th>status</th></tr></thead><tbody></tbody></table></section>
-<section id="run"><div class="empty">Pick a run on the left.</div></section>
+<section id="run"><div class="empty">Opening the newest run…</div></section>
 </main>
 <script>${SCRIPT}</script>
 </body>

@@ -1,15 +1,18 @@
 import { z } from 'zod';
+import { pathTextProblem } from '../validation/changePath.js';
 
 export const ComplexitySchema = z.enum(['low', 'medium', 'high']);
 export type Complexity = z.infer<typeof ComplexitySchema>;
 
-/** A repository-relative path as written by a person in a plan; the safety checks in validation/ still apply. */
-const RelativePathSchema = z
-  .string()
-  .min(1, 'expected a non-empty relative path')
-  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(p) && !p.startsWith('\\\\'), {
-    error: (issue) => `expected a relative path, got ${JSON.stringify(issue.input)}`,
-  });
+/**
+ * A repository-relative path as written by a person in a plan, checked when the plan is loaded by the
+ * same rule the model's changes are held to (`pathTextProblem`): a plan naming `../etc/passwd` is refused
+ * before anything else is looked at. What the disk says (symlinks) is checked later, in validation/.
+ */
+const RelativePathSchema = z.string().superRefine((raw, ctx) => {
+  const problem = pathTextProblem(raw);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)}: ${problem}` });
+});
 
 export const PhaseSpecSchema = z.strictObject({
   id: z.string().min(1).optional(),
@@ -19,7 +22,7 @@ export const PhaseSpecSchema = z.strictObject({
   acceptance_criteria: z.array(z.string()),
   deliverables: z.array(RelativePathSchema),
   context_files: z.array(RelativePathSchema).optional(),
-  protected_paths: z.array(z.string().min(1)).optional(),
+  protected_paths: z.array(RelativePathSchema).optional(),
   /** A `modify` that removes most of a file is refused unless the phase says this is intended. */
   allow_mass_deletion: z.boolean().optional(),
 });

@@ -52,6 +52,14 @@ export function readPlanDocument(file: string): unknown {
   return parseText(file, text);
 }
 
+/** `phases[0]` as `phases[0] (id "setup")` when that phase has an id: the name the user knows it by. */
+function withPhaseId(where: string, document: unknown, index: number): string {
+  const phases: unknown = typeof document === 'object' && document !== null && 'phases' in document ? document.phases : undefined;
+  const phase: unknown = Array.isArray(phases) ? phases[index] : undefined;
+  const id: unknown = typeof phase === 'object' && phase !== null && 'id' in phase ? phase.id : undefined;
+  return typeof id === 'string' && id !== '' ? `${where} (id ${JSON.stringify(id)})` : where;
+}
+
 /** Validates a plan document; `file` names where it came from in every message. */
 export function planFromDocument(file: string, document: unknown): LoadedPlan {
   if (document === null || document === undefined) {
@@ -59,7 +67,9 @@ export function planFromDocument(file: string, document: unknown): LoadedPlan {
   }
   const parsed = PlanSchema.safeParse(document);
   if (!parsed.success) {
-    const lines = formatZodError(parsed.error).split('\n').map((line) => `${file}: ${line}`);
+    const lines = formatZodError(parsed.error)
+      .split('\n')
+      .map((line) => `${file}: ${line.replace(/^phases\[(\d+)\]/, (where, index: string) => withPhaseId(where, document, Number(index)))}`);
     throw new AutopackError('PLAN_INVALID', lines.join('\n'), { errors: lines });
   }
   const ids = parsed.data.phases.map((phase, index) => phase.id ?? `phase-${index + 1}`);

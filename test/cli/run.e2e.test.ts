@@ -45,6 +45,20 @@ describe('autopack run (child process, examples/greeter)', () => {
     const log = await runCli(['log', result.run_id, '--repo', repo]);
     expect(log.code).toBe(0);
     expect(log.stdout).toMatch(/phase-0\s+changes\.rejected\s+validating → retrying/);
+    // The log reads in the order things happened: a phase ends, the orchestrator notes it, the next one starts.
+    const boundaries = log.stdout
+      .split('\n')
+      .map((line) => /^\s*\d+ \S+ (\S+)\s+(run\.begun|phase\.started|phase\.committed|phase\.finished) /.exec(line))
+      .flatMap((match) => (match === null ? [] : [`${match[1]} ${match[2]}`]));
+    expect(boundaries).toEqual([
+      'orchestrator run.begun',
+      'phase-0 phase.started',
+      'phase-0 phase.committed',
+      'orchestrator phase.finished',
+      'phase-1 phase.started',
+      'phase-1 phase.committed',
+      'orchestrator phase.finished',
+    ]);
   });
 
   it('exits 1 when a phase fails, with a readable summary', async () => {
@@ -66,9 +80,35 @@ describe('autopack run (child process, examples/greeter)', () => {
     const run = await runCli(['run', plan, '--repo', repo, '--llm', `replay:${recording}`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${plan}: phases[0].complexity`);
-    expect(run.stderr).toContain(`${plan}: phases[0].deliverables[0]: expected a relative path, got "/etc/passwd"`);
+    expect(run.stderr).toContain(`${plan}: phases[0].deliverables[0]: "/etc/passwd": absolute path; use a path relative to the repository root`);
     expect(readTree(repo, [])).toEqual(before);
     expect(fs.existsSync(path.join(repo, '.autonomous_runs'))).toBe(false);
+  });
+
+  it('refuses plan paths that leave the repository when the plan is loaded, before the model configuration (run and submit)', async () => {
+    const { repo } = scratchExample();
+    const plan = path.join(path.dirname(repo), 'escape.yaml');
+    fs.writeFileSync(
+      plan,
+      'phases:\n  - id: setup\n    description: x\n    category: feature\n    complexity: low\n    acceptance_criteria: []\n' +
+        '    deliverables: [src/greet.js, ../etc/passwd]\n    context_files: [src/../../outside.js]\n    protected_paths: ["C:/secrets"]\n',
+    );
+    const leaves = 'path leaves the repository; use a path relative to the repository root';
+    const expected = [
+      `${plan}: phases[0] (id "setup").deliverables[1]: "../etc/passwd": ${leaves}`,
+      `${plan}: phases[0] (id "setup").context_files[0]: "src/../../outside.js": ${leaves}`,
+      `${plan}: phases[0] (id "setup").protected_paths[0]: "C:/secrets": absolute path; use a path relative to the repository root`,
+    ];
+    // No model is configured: the plan's problem is what the user hears of, not the missing model.
+    const run = await runCli(['run', plan, '--repo', repo]);
+    expect(run.code).toBe(2);
+    for (const line of expected) expect(run.stderr).toContain(line);
+    expect(run.stderr).not.toContain('no model configured');
+    expect(fs.existsSync(path.join(repo, '.autonomous_runs'))).toBe(false);
+    // submit checks the plan before it resolves the ref or connects to the queue (nothing listens on port 1).
+    const submit = await runCli(['submit', plan, '--repo', repo, '--db', 'postgres://nobody@127.0.0.1:1/none']);
+    expect(submit.code).toBe(2);
+    for (const line of expected) expect(submit.stderr).toContain(line);
   });
 
   it('exits 2 with a clear message for bad flags, a missing LLM, an unknown run, and a missing log', async () => {
@@ -99,5 +139,19 @@ describe('autopack run (child process, examples/greeter)', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--continue-on-failure');
     expect(help.stdout).toContain('Exit codes');
+  });
+
+  it('lets commander wrap the help: no sentence broken by hand, wide when COLUMNS is wide, narrow when it is narrow', async () => {
+    const wide = await runCli(['--help'], { env: { COLUMNS: '200' } });
+    expect(wide.code).toBe(0);
+    expect(wide.stdout).toContain('autopack validates, applies, health-checks and retries them, and logs every step to SQLite so a run can be inspected and resumed.');
+    const undoWide = await runCli(['undo', '--help'], { env: { COLUMNS: '200' } });
+    expect(undoWide.stdout).toContain('Refused (exit 2) when those files have uncommitted changes');
+    // The text after the options is wrapped too: commander prints addHelpText as given.
+    for (const command of ['run', 'undo', 'resume', 'submit', 'worker']) {
+      const narrow = await runCli([command, '--help'], { env: { COLUMNS: '72' } });
+      expect(narrow.code).toBe(0);
+      expect(narrow.stdout.split('\n').filter((line) => line.length > 72)).toEqual([]);
+    }
   });
 });

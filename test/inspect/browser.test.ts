@@ -31,18 +31,25 @@ afterAll(async () => {
 const current = (page: Page, actor: string): Promise<string | null> =>
   page.locator(`${actor === 'orchestrator' ? '[data-actor="orchestrator"]' : `.phase-card[data-phase="${actor}"]`} .svg`).getAttribute('data-current');
 
+/** The run the page shows, or null (at once: a locator would wait for one to appear). */
+const shownRun = async (page: Page): Promise<string | null> => (await page.evaluate("document.querySelector('#run h2')?.textContent ?? null")) as string | null;
+
 async function inspect(dbPath: string): Promise<{ server: InspectorServer; store: EventStore }> {
   const store = createSqliteEventStore(dbPath, { readonly: true });
   return { server: await startInspector({ store, port: 0, pollMs: 100 }), store };
 }
 
 describe.skipIf(!haveChromium)('inspector in a real browser (chromium, headless)', () => {
-  it('highlights each phase\'s state, travels back along the timeline, and shows the event', async () => {
+  it('opens the log\'s one run by default, highlights each phase\'s state, travels back along the timeline, and shows the event', async () => {
     const run = await finishedExampleRun(tempDir(), { failingCheck: 'lint' });
     const { server, store } = await inspect(run.dbPath);
     const page = await browser.newPage({ viewport: { width: 1500, height: 1050 } });
     try {
-      await page.goto(`${server.url}runs/${run.runId}`);
+      // No run named: the newest (here the only one) is open, and the list still switches runs.
+      await page.goto(server.url);
+      await expect.poll(() => shownRun(page), { timeout: 5_000 }).toBe(run.runId);
+      expect(await page.locator(`#runs tr.selected[data-run="${run.runId}"]`).count()).toBe(1);
+      expect(new URL(page.url()).pathname).toBe('/');
       await expect.poll(() => current(page, '0')).toBe('done');
       expect(await current(page, '1')).toBe('done');
       expect(await current(page, 'orchestrator')).toBe('completed');

@@ -1,3 +1,5 @@
+import { SVG_FONT_PX } from './svg.js';
+
 /**
  * The inspector's one page: HTML, CSS and script in this module, so the package serves everything
  * itself and the page works with no network. The script is plain browser JavaScript over the JSON API.
@@ -11,7 +13,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-ser
 header { padding: 10px 18px; border-bottom: 1px solid var(--line); display: flex; gap: 14px; align-items: baseline; background: #fff; }
 header h1 { font-size: 16px; margin: 0; }
 header a { color: var(--accent); text-decoration: none; }
-main { display: grid; grid-template-columns: 330px 1fr; min-height: calc(100vh - 45px); }
+main { display: grid; grid-template-columns: 330px 1fr; height: calc(100vh - 45px); }
 #runs { border-right: 1px solid var(--line); overflow: auto; background: #fff; }
 #runs table { width: 100%; border-collapse: collapse; font-size: 12px; }
 #runs td, #runs th { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
@@ -24,25 +26,41 @@ main { display: grid; grid-template-columns: 330px 1fr; min-height: calc(100vh -
 #run h2 { margin: 0 0 4px; font-size: 17px; }
 .meta { color: var(--muted); font-size: 12px; }
 .banner { background: #fff6e0; border: 1px solid #f0d9a0; padding: 6px 10px; border-radius: 6px; margin: 8px 0; }
-.machines { display: flex; flex-wrap: wrap; gap: 14px; margin: 12px 0; align-items: flex-start; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px; max-width: 320px; }
+.machines { display: flex; flex-direction: column; gap: 14px; margin: 12px 0; }
+.machines-top { display: flex; gap: 14px; align-items: stretch; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px; min-width: 0; }
 .card .meta { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .card h3 { margin: 0 0 2px; font-size: 13px; }
 .card .meta { margin-bottom: 4px; }
-svg.machine { max-width: 100%; height: auto; }
+/* Charts are drawn at their own size, never shrunk: a narrow window scrolls them sideways. */
+.card .svg { overflow-x: auto; }
+svg.machine { display: block; }
 svg.machine .state rect { fill: #f3f5fa; stroke: #9aa3b5; stroke-width: 1.2; }
 svg.machine .state.final rect { stroke-width: 2.4; }
 svg.machine .state.current rect { fill: #dbe7ff; stroke: var(--accent); stroke-width: 3; }
 svg.machine .state.current.final rect { fill: #dcf5e6; stroke: var(--ok); }
 svg.machine[data-status="failed"] .state.current rect { fill: #fde4e4; stroke: var(--bad); }
-svg.machine text { text-anchor: middle; font: 11px system-ui, sans-serif; fill: var(--fg); }
-svg.machine text.invoke { fill: var(--muted); font-size: 9.5px; }
+svg.machine text { text-anchor: middle; font: ${SVG_FONT_PX.state}px system-ui, sans-serif; fill: var(--fg); }
+svg.machine text.invoke { fill: var(--muted); font-size: ${SVG_FONT_PX.invoke}px; }
 svg.machine .transition path { fill: none; stroke: #b3b9c6; stroke-width: 1; }
-svg.machine .transition text { font-size: 9px; fill: var(--muted); }
+svg.machine .transition text { font-size: ${SVG_FONT_PX.transition}px; fill: var(--muted); }
 svg.machine .arrowhead { fill: #b3b9c6; }
-.phase-card svg.machine { width: 290px; }
-.orchestrator-card svg.machine { width: 230px; }
-#timeline { position: sticky; top: 0; background: var(--bg); padding: 8px 0; z-index: 1; }
+.orchestrator-card { flex: none; max-width: 100%; }
+.phases-card { flex: 1 1 260px; display: flex; flex-direction: column; }
+.phases-card h3 { display: flex; gap: 8px; align-items: baseline; }
+.phases-card h3 button { font-size: 12px; }
+#phase-list { position: relative; list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1 1 0; min-height: 120px; font-size: 13px; }
+#phase-list li { display: grid; grid-template-columns: minmax(0, 1fr) auto auto; gap: 10px; align-items: baseline; padding: 3px 8px; border-bottom: 1px solid #f0f1f5; cursor: pointer; }
+#phase-list li:hover { background: #f3f6fd; }
+#phase-list li.focused { background: #dbe7ff; }
+#phase-list .phase-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+#phase-list .phase-state { font-weight: 600; }
+#phase-list .phase-meta { color: var(--muted); font-size: 12px; }
+#phase-list li[data-status="running"] .phase-state { color: var(--accent); }
+#phase-list li[data-status="succeeded"] .phase-state { color: var(--ok); }
+#phase-list li[data-status="failed"] .phase-state { color: var(--bad); }
+#phase-list li[data-status="pending"] .phase-state { color: var(--muted); font-weight: normal; }
+#timeline { position: sticky; top: -14px; background: var(--bg); padding: 8px 0; z-index: 1; }
 #timeline .controls { display: flex; gap: 6px; align-items: center; }
 #timeline input[type=range] { flex: 1; }
 button { font: inherit; padding: 2px 9px; border: 1px solid var(--line); background: #fff; border-radius: 5px; cursor: pointer; }
@@ -78,7 +96,7 @@ const machineSvg = async (name) => (svgText[name] ??= await (await fetch('/machi
 const fmtTime = (ms) => ms == null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 const fmtCost = (c) => c == null ? '' : ' · $' + c.toFixed(4);
 
-let current = null; // { runId, view, seq, following, source }
+let current = null; // { runId, view, seq, following, source, state, focus }
 let runs = []; // newest first
 let opening = null; // the run being opened, before current is set
 
@@ -106,7 +124,7 @@ async function openRun(runId, push) {
   if (current?.source) current.source.close();
   if (push) history.pushState({}, '', '/runs/' + encodeURIComponent(runId));
   const view = await api('/api/runs/' + encodeURIComponent(runId));
-  current = { runId, view, seq: view.timeline.length ? view.timeline[view.timeline.length - 1].seq : 0, following: true, source: null };
+  current = { runId, view, seq: view.timeline.length ? view.timeline[view.timeline.length - 1].seq : 0, following: true, source: null, state: null, focus: null };
   document.querySelectorAll('#runs tr.run').forEach((tr) => tr.classList.toggle('selected', tr.dataset.run === runId));
   const [orchestratorSvg, phaseSvg] = await Promise.all([machineSvg('orchestrator'), machineSvg('phase')]);
   const s = view.summary;
@@ -124,13 +142,18 @@ async function openRun(runId, push) {
         el('button', { title: 'last event, and follow new ones', onclick: () => goTo(lastSeq(), true) }, '»'),
         el('span', { id: 'seq-label', class: 'meta' }, ''))),
     el('div', { class: 'machines' },
-      el('div', { class: 'card orchestrator-card', 'data-actor': 'orchestrator' }, el('h3', {}, 'orchestrator'), el('div', { class: 'meta', id: 'orchestrator-meta' }, ''), el('div', { class: 'svg' })),
-      ...view.phases.map((p) => el('div', { class: 'card phase-card', 'data-phase': String(p.index) },
-        el('h3', {}, 'phase-' + p.index + ' · ' + p.id), el('div', { class: 'meta', title: p.description }, p.description.slice(0, 80)),
-        el('div', { class: 'meta phase-meta' }, ''), el('div', { class: 'svg' })))),
+      el('div', { class: 'machines-top' },
+        el('div', { class: 'card orchestrator-card', 'data-actor': 'orchestrator' }, el('h3', {}, 'orchestrator'), el('div', { class: 'meta', id: 'orchestrator-meta' }, ''), el('div', { class: 'svg' })),
+        el('div', { class: 'card phases-card' },
+          el('h3', {}, view.phases.length + ' phase' + (view.phases.length === 1 ? '' : 's'), el('span', { class: 'meta' }, 'click one to draw it'),
+            el('button', { id: 'follow-phase', hidden: '', title: 'draw the phase running at this point of the timeline', onclick: () => focusPhase(null) }, 'follow the running phase')),
+          el('ol', { id: 'phase-list' }, ...view.phases.map((p) => el('li', { 'data-phase': String(p.index), title: p.description, onclick: () => focusPhase(p.index) },
+            el('span', { class: 'phase-name' }, 'phase-' + p.index + ' · ' + p.id), el('span', { class: 'phase-meta' }, ''), el('span', { class: 'phase-state' }, '')))))),
+      el('div', { class: 'card focus-card', id: 'phase-focus' },
+        el('h3', { id: 'focus-title' }, ''), el('div', { class: 'meta', id: 'focus-description' }, ''), el('div', { class: 'meta phase-meta' }, ''), el('div', { class: 'svg' }))),
     el('div', { class: 'lower' }, el('div', { id: 'events' }), el('div', { id: 'detail' }, el('div', { class: 'empty' }, 'Select an event.'))));
   $('[data-actor="orchestrator"] .svg').innerHTML = orchestratorSvg;
-  document.querySelectorAll('.phase-card .svg').forEach((n) => { n.innerHTML = phaseSvg; });
+  $('#phase-focus .svg').innerHTML = phaseSvg;
   renderEvents();
   await goTo(current.seq, true);
   current.source = new EventSource('/api/runs/' + encodeURIComponent(runId) + '/stream?after=' + lastSeq());
@@ -183,14 +206,56 @@ async function goTo(seq, follow = false) {
   if (current.runId !== runId || current.seq !== seq) return;
   highlight($('[data-actor="orchestrator"] .svg'), state.orchestrator.state, state.status);
   $('#orchestrator-meta').textContent = 'run ' + state.status;
-  for (const p of state.phases) {
-    const card = $('.phase-card[data-phase="' + p.actor.slice(6) + '"]');
-    if (!card) continue;
-    card.dataset.status = p.status;
-    highlight($('.svg', card), p.state, p.status);
-    $('.phase-meta', card).textContent = p.status + (p.attempt ? ' · attempt ' + p.attempt : '') + (p.tokens ? ' · ' + p.tokens + ' tok' : '') + (p.preExisting?.length ? ' · pre-existing, ignored: ' + p.preExisting.join(', ') : '');
-  }
+  current.state = state;
+  renderPhases();
   renderDetail(detail);
+}
+
+const attemptMeta = (p) => [p.attempt ? 'attempt ' + p.attempt : '', p.tokens ? p.tokens + ' tok' : '', p.preExisting?.length ? 'pre-existing, ignored: ' + p.preExisting.join(', ') : ''].filter(Boolean).join(' · ');
+const phaseMeta = (p) => [p.status, attemptMeta(p)].filter(Boolean).join(' · ');
+
+/** The phase drawn large: the one picked in the list, else the one running at this point of the timeline, else the last that ran. */
+function focusedPhase(phases) {
+  if (current.focus !== null) return current.focus;
+  const running = phases.findIndex((p) => p.status === 'running');
+  return running >= 0 ? running : Math.max(0, phases.map((p) => p.status !== 'pending').lastIndexOf(true));
+}
+
+function focusPhase(index) {
+  current.focus = index;
+  renderPhases();
+}
+
+/** Every phase as a line of the list, and the focused one as its statechart. */
+function renderPhases() {
+  const phases = current.state?.phases ?? [];
+  const shown = focusedPhase(phases);
+  phases.forEach((p, index) => {
+    const row = $('#phase-list li[data-phase="' + index + '"]');
+    if (!row) return;
+    row.dataset.state = p.state ?? '';
+    row.dataset.status = p.status;
+    row.classList.toggle('focused', index === shown);
+    $('.phase-state', row).textContent = p.state ?? p.status;
+    $('.phase-meta', row).textContent = attemptMeta(p);
+  });
+  $('#follow-phase').hidden = current.focus === null;
+  // The focused line in sight, scrolling the list only, never the page.
+  const list = $('#phase-list');
+  const focusedRow = $('#phase-list li.focused');
+  if (focusedRow && (focusedRow.offsetTop < list.scrollTop || focusedRow.offsetTop + focusedRow.offsetHeight > list.scrollTop + list.clientHeight)) {
+    list.scrollTop = focusedRow.offsetTop - list.clientHeight / 2;
+  }
+  const info = current.view.phases[shown];
+  const p = phases[shown];
+  const card = $('#phase-focus');
+  if (!info) return;
+  card.dataset.phase = String(shown);
+  $('#focus-title').textContent = 'phase-' + shown + ' · ' + info.id;
+  $('#focus-description').textContent = info.description;
+  $('#focus-description').title = info.description;
+  $('.phase-meta', card).textContent = p ? phaseMeta(p) : '';
+  highlight($('.svg', card), p?.state ?? null, p?.status);
 }
 
 const fmtMiB = (bytes) => bytes == null ? 'none' : (bytes / 1048576).toFixed(1) + ' MiB';

@@ -4,11 +4,18 @@ import { machineGraph } from './machineGraph.js';
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const CHAR_WIDTH = 7;
+/**
+ * Label sizes in px, at scale 1: the inspector's CSS sets them and the layout sizes boxes and gaps for
+ * them, so a chart drawn at its own size reads at a normal zoom.
+ */
+export const SVG_FONT_PX = { state: 14, invoke: 12, transition: 12 } as const;
+/** A character's average advance as a share of the font size (system-ui: lowercase, `_`), rounded up. */
+const CHAR_EM = 0.6;
+const textWidth = (text: string, fontPx: number): number => Math.ceil(text.length * fontPx * CHAR_EM);
 
 /** On the drawing, `parseResponse done [effectSucceeded]` reads as `effectSucceeded`: the box already names the step. */
 const shortLabel = (label: string): string => label.replace(/^\S+ done ?/, '').replace(/^\[(.*)\]$/, '$1') || 'done';
-const NODE_HEIGHT = 40;
+const NODE_HEIGHT = SVG_FONT_PX.state + SVG_FONT_PX.invoke + 20;
 
 /**
  * The machine as an SVG: its graph laid out by dagre (a layered directed-graph layout) and drawn as
@@ -18,16 +25,16 @@ const NODE_HEIGHT = 40;
 export function toSvg(machine: AnyStateMachine): string {
   const graph = machineGraph(machine);
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 30, ranksep: 44, edgesep: 12, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: 'TB', nodesep: 22, ranksep: 40, edgesep: 10, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) {
     const caption = node.invokes.length > 0 ? node.invokes.join(', ') : '';
-    const width = Math.max(node.id.length * (CHAR_WIDTH + 1), caption.length * (CHAR_WIDTH - 1)) + 28;
+    const width = Math.max(textWidth(node.id, SVG_FONT_PX.state), textWidth(caption, SVG_FONT_PX.invoke)) + 28;
     g.setNode(node.id, { width, height: NODE_HEIGHT });
   }
   graph.edges.forEach((edge, index) => {
     const text = shortLabel(edge.label);
-    g.setEdge(edge.from, edge.to, { label: text, width: text.length * (CHAR_WIDTH - 1), height: 14, labelpos: 'c' }, `e${index}`);
+    g.setEdge(edge.from, edge.to, { label: text, width: textWidth(text, SVG_FONT_PX.transition), height: SVG_FONT_PX.transition + 4, labelpos: 'c' }, `e${index}`);
   });
   layout(g);
 
@@ -42,7 +49,7 @@ export function toSvg(machine: AnyStateMachine): string {
     const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
     parts.push(
       `<g class="transition" data-from="${escape(edge.from)}" data-to="${escape(edge.to)}"><path d="${d}" marker-end="url(#arrow)"/>` +
-        (laid.x === undefined || laid.y === undefined ? '' : `<text x="${laid.x.toFixed(1)}" y="${(laid.y + 4).toFixed(1)}"><title>${escape(edge.label)}</title>${escape(shortLabel(edge.label))}</text>`) +
+        (laid.x === undefined || laid.y === undefined ? '' : `<text x="${laid.x.toFixed(1)}" y="${(laid.y + SVG_FONT_PX.transition / 3).toFixed(1)}"><title>${escape(edge.label)}</title>${escape(shortLabel(edge.label))}</text>`) +
         '</g>',
     );
   });
@@ -51,10 +58,10 @@ export function toSvg(machine: AnyStateMachine): string {
     const x = laid.x - laid.width / 2;
     const y = laid.y - laid.height / 2;
     const classes = ['state', node.initial ? 'initial' : '', node.final ? 'final' : ''].filter(Boolean).join(' ');
-    const caption = node.invokes.length > 0 ? `<text class="invoke" x="${laid.x.toFixed(1)}" y="${(laid.y + 13).toFixed(1)}">${escape(node.invokes.join(', '))}</text>` : '';
+    const caption = node.invokes.length > 0 ? `<text class="invoke" x="${laid.x.toFixed(1)}" y="${(laid.y + SVG_FONT_PX.invoke + 2).toFixed(1)}">${escape(node.invokes.join(', '))}</text>` : '';
     parts.push(
       `<g class="${classes}" data-state="${escape(node.id)}"><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${laid.width.toFixed(1)}" height="${laid.height.toFixed(1)}" rx="9"/>` +
-        `<text class="name" x="${laid.x.toFixed(1)}" y="${(laid.y + (caption === '' ? 4 : -2)).toFixed(1)}">${escape(node.id)}</text>${caption}</g>`,
+        `<text class="name" x="${laid.x.toFixed(1)}" y="${(laid.y + (caption === '' ? SVG_FONT_PX.state / 3 : -3)).toFixed(1)}">${escape(node.id)}</text>${caption}</g>`,
     );
   }
   parts.push('</svg>');

@@ -1,6 +1,5 @@
 import type { CheckBaselineInput, CheckBaselineOutput } from '../machines/effectContracts.js';
-import type { HealthCheckResult } from '../model/results.js';
-import { runCommandCheck } from '../health/index.js';
+import { runCommandChecks } from '../health/index.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 /**
@@ -13,10 +12,6 @@ export function fromCheckBaseline(deps: EffectRuntime & { repoRoot: string }) {
     failureCode: 'HEALTH_CHECK_FAILED',
     retryable: false,
     cancellable: true,
-    run: async (input, signal) => {
-      const results: HealthCheckResult[] = [];
-      for (const check of input.checks) results.push(await runCommandCheck(check, { cwd: deps.repoRoot, signal }));
-      return { results };
-    },
+    run: async (input, signal) => ({ results: await runCommandChecks(input.checks, { cwd: deps.repoRoot, signal }) }),
   });
 }

@@ -1,6 +1,6 @@
 import type { RunHealthChecksInput, RunHealthChecksOutput } from '../machines/effectContracts.js';
 import type { HealthCheckResult } from '../model/results.js';
-import { checkDeliverables, runCommandCheck } from '../health/index.js';
+import { checkDeliverables, runCommandChecks } from '../health/index.js';
 import { fromEffect, type EffectRuntime } from './fromEffect.js';
 
 /** The deliverables check always runs first; command checks run one at a time, in the order given. */
@@ -13,10 +13,8 @@ export function fromRunHealthChecks(deps: EffectRuntime & { repoRoot: string }) 
     run: async (input, signal) => {
       const results: HealthCheckResult[] = [
         checkDeliverables({ repoRoot: deps.repoRoot, deliverables: input.deliverables, writtenPaths: input.writtenPaths }),
+        ...(await runCommandChecks(input.checks, { cwd: deps.repoRoot, signal })),
       ];
-      for (const check of input.checks) {
-        results.push(await runCommandCheck(check, { cwd: deps.repoRoot, signal }));
-      }
       return { passed: results.every((r) => r.passed), results };
     },
   });

@@ -1,4 +1,4 @@
-export { runCommandCheck } from './runCommandCheck.js';
+export { runCommandCheck, runCommandChecks } from './runCommandCheck.js';
 export type { RunCommandCheckOptions } from './runCommandCheck.js';
 export { checkDeliverables } from './checkDeliverables.js';
 export type { CheckDeliverablesInput } from './checkDeliverables.js';

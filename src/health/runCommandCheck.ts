@@ -124,3 +124,10 @@ export function runCommandCheck(spec: HealthCheckSpec, options: RunCommandCheckO
     child.on('close', settle);
   });
 }
+
+/** Command checks one at a time, in the order given: a phase's checks and the run's baseline both run them so. */
+export async function runCommandChecks(specs: readonly HealthCheckSpec[], options: RunCommandCheckOptions): Promise<HealthCheckResult[]> {
+  const results: HealthCheckResult[] = [];
+  for (const spec of specs) results.push(await runCommandCheck(spec, options));
+  return results;
+}

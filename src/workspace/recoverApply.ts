@@ -79,11 +79,7 @@ export async function recoverInterruptedApply(
 
 /** The hash of what this attempt writes to the entry's file: an edit's result comes from its pre-image. */
 async function hashAfter(change: FileChange, backupDir: string, entry: BackupManifestEntry): Promise<string | null> {
-  if (change.mode !== 'edit') {
-    const content = contentAfter(change, null);
-    return content === null ? null : sha256(content);
-  }
-  const before = entry.backupFile === null ? null : await fs.readFile(path.join(backupDir, entry.backupFile));
+  const before = change.mode === 'edit' && entry.backupFile !== null ? await fs.readFile(path.join(backupDir, entry.backupFile)) : null;
   try {
     const content = contentAfter(change, before);
     return content === null ? null : sha256(content);

@@ -1,5 +1,8 @@
 export { PhaseExecutor, PhaseExecutorOptionsSchema } from './executor/phaseExecutor.js';
-export type { ExecutePhaseOptions, PhaseExecutorOptions, RunPlanRequest } from './executor/phaseExecutor.js';
+export type { ApprovalOptions, ExecutePhaseOptions, PhaseExecutorOptions, ResumeOptions, RunPlanRequest } from './executor/phaseExecutor.js';
+export type { DecidedApproval } from './runtime/decideApproval.js';
+export { ApprovalDecisionSchema } from './model/approval.js';
+export type { ApprovalDecision, ApprovalSource } from './model/approval.js';
 export type { UndoOutcome } from './runtime/undoRun.js';
 export { PhaseOrchestrator } from './executor/phaseOrchestrator.js';
 export type { PhaseOrchestratorOptions, RunPhasesOptions } from './executor/phaseOrchestrator.js';
@@ -64,7 +67,7 @@ export {
   LeaseLostError,
   RUN_EVENT_TYPES,
 } from './store/index.js';
-export type { EventStore, FoldEvent, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
+export type { ApprovalState, EventStore, FoldEvent, StoredRunEvent, NewRunEvent, RunEventType, RunState, PhaseState, RunTotals } from './store/index.js';
 export type { PostgresEventStoreOptions, LeaseClaim, LeaseFence, LeaseHolder, QueuedRun, QueuedRunSpec, RunQueue } from './store/index.js';
 export { appliedDiffs, diffFile, formatFileDiff, MAX_DIFF_BYTES, MAX_DIFF_EDIT_LINES } from './diff/index.js';
 export type { AppliedFileDiff, DiffHunk, DiffLine, DiffOptions, FileDiff, FileStatus, TextDiff } from './diff/index.js';

@@ -1,6 +1,6 @@
 import { AutopackError } from '../model/errors.js';
 
-export const EXIT = { ok: 0, phaseFailed: 1, badInput: 2, interrupted: 3, internal: 4 } as const;
+export const EXIT = { ok: 0, phaseFailed: 1, badInput: 2, interrupted: 3, internal: 4, awaitingApproval: 5 } as const;
 
 /** Maps any error to the message and exit code the CLI shows; bad input is 2, anything unexpected 4. */
 export function exitCodeFor(error: unknown): number {
@@ -12,6 +12,7 @@ export function exitCodeFor(error: unknown): number {
       case 'RUN_LOCKED':
       case 'MACHINE_VERSION_MISMATCH':
       case 'UNCOMMITTED_CHANGES':
+      case 'APPROVAL_NOT_PENDING':
         return EXIT.badInput;
       // A phase's failure: never thrown by a run (it is in the result), but a caller may raise it.
       case 'STUCK':

@@ -79,7 +79,15 @@ export function describeEvent(event: StoredRunEvent): string {
     case 'response.parsed':
       return event.data.outcome.ok ? `attempt ${event.data.attempt}: ${event.data.outcome.value.files.length} change(s) proposed` : 'parsed';
     case 'changes.validated':
-      return `attempt ${event.data.attempt}: changes valid`;
+      return event.target === 'awaiting_approval' ? `attempt ${event.data.attempt}: changes valid, waiting for approval` : `attempt ${event.data.attempt}: changes valid`;
+    case 'approval.requested':
+      return `attempt ${event.data.attempt}: approval requested for ${event.data.files.length} file(s): ${event.data.files.map((f) => f.path).join(', ')}`;
+    case 'approval.granted':
+      return event.data.outcome.ok
+        ? `attempt ${event.data.attempt}: approved by ${event.data.outcome.value.by} (${event.data.outcome.value.via})`
+        : `attempt ${event.data.attempt}: approval failed`;
+    case 'approval.decided':
+      return `phase ${event.data.phaseIndex + 1}, attempt ${event.data.attempt}: ${event.data.approved ? 'approved' : 'rejected'} by ${event.data.by} (${event.data.via})`;
     case 'changes.rolled_back': {
       const stuck = event.data.stuck === undefined ? '' : `; ${stuckMessage(event.data.stuck)}`;
       return (event.data.outcome.ok ? `attempt ${event.data.attempt}: rolled back ${event.data.outcome.value.restored.length} file(s)` : 'rolled back') + stuck;
@@ -96,6 +104,7 @@ export function describeEvent(event: StoredRunEvent): string {
     case 'llm.failed':
     case 'response.rejected':
     case 'changes.rejected':
+    case 'approval.rejected':
     case 'changes.apply_failed':
     case 'health.check_errored':
     case 'changes.rollback_failed':

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
 import type { EventStore, RunQueue } from '../store/index.js';
 import { describeLocation, isDatabaseUrl, openEventStore, resolveLocation } from '../store/openEventStore.js';
+import { listRunStreams } from '../store/decisions.js';
 import { cliCommand } from './commandName.js';
 
 export interface LogLocation {
@@ -36,7 +37,7 @@ export async function openLogReadonly(location: LogLocation): Promise<{ store: E
 
 export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {
   if ((await store.version(runId)) === 0) {
-    const known = (await store.listStreams()).slice(-5).map((s) => s.stream);
+    const known = (await listRunStreams(store)).slice(-5).map((s) => s.stream);
     const hint = known.length > 0 ? ` Recent runs: ${known.join(', ')}.` : '';
     throw new AutopackError('RUN_NOT_FOUND', `no run ${JSON.stringify(runId)} in ${dbPath}.${hint} \`${cliCommand()} status\` lists them`);
   }

@@ -4,6 +4,7 @@ import { PhaseExecutor } from '../executor/phaseExecutor.js';
 import { readRunStart } from '../runtime/runStart.js';
 import { AutopackError } from '../model/errors.js';
 import type { RunStartedData, StoredRunEvent } from '../store/index.js';
+import { listRunStreams } from '../store/decisions.js';
 import { driveRun } from './driveRun.js';
 import { BudgetFlagsSchema, DurabilityFlagSchema, LlmConnectionFlagsSchema, budgetFrom, givenConnection, parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
@@ -57,7 +58,7 @@ async function findRun(runArg: string | undefined, last: boolean, location: { re
   if (runArg !== undefined && last) throw new AutopackError('INPUT_INVALID', 'give a run id or --last, not both');
   const { store, dbPath } = await openLogReadonly(location);
   try {
-    const runId = runArg ?? (await store.listStreams()).at(-1)?.stream;
+    const runId = runArg ?? (await listRunStreams(store)).at(-1)?.stream;
     if (runId === undefined) throw new AutopackError('RUN_NOT_FOUND', `no runs in ${dbPath}; nothing to resume`);
     await requireRun(store, runId, dbPath);
     return { runId, ...(await readRunStart(store, runId, dbPath)) };

@@ -1,4 +1,5 @@
 import { isDriven } from '../runtime/lease.js';
+import { listRunStreams } from '../store/decisions.js';
 import {
   foldRunState,
   runTotals,
@@ -83,7 +84,7 @@ function queuedLine(entry: ReturnType<typeof queuedEntry>): string {
 
 async function notBegun(queue: RunQueue | null, store: EventStore): Promise<QueuedRun[]> {
   if (queue === null) return [];
-  const begun = new Set((await store.listStreams()).map((s) => s.stream));
+  const begun = new Set((await listRunStreams(store)).map((s) => s.stream));
   return (await queue.list()).filter((run) => run.state !== 'finished' && !begun.has(run.runId));
 }
 
@@ -105,7 +106,7 @@ export async function statusCommand(runId: string | undefined, flags: LogLocatio
       return 0;
     }
     const runs: { state: RunState; status: string }[] = [];
-    for (const { stream } of await store.listStreams()) {
+    for (const { stream } of await listRunStreams(store)) {
       const state = foldRunState(await store.read(stream));
       runs.push({ state, status: await shownStatus(state, store) });
     }

@@ -3,3 +3,4 @@ export type { BinaryDiff, DiffHunk, DiffLine, DiffOptions, FileDiff, FileStatus,
 export { formatFileDiff } from './formatDiff.js';
 export { appliedDiffs } from './appliedDiffs.js';
 export type { AppliedEvent, AppliedFileDiff } from './appliedDiffs.js';
+export { proposedDiffs } from './proposedDiffs.js';

@@ -1,4 +1,5 @@
 import { fromApplyChanges, type ApplyChangesDeps } from './applyChanges.js';
+import { fromAwaitApproval, type ApprovalGate } from './awaitApproval.js';
 import { fromCallLlm, type CallLlmDeps } from './callLlm.js';
 import { fromCheckBaseline } from './checkBaseline.js';
 import { fromCommitChanges, type CommitChangesDeps } from './commitChanges.js';
@@ -9,6 +10,7 @@ import { fromSleep } from './sleep.js';
 import { fromValidateChanges } from './validateChanges.js';
 
 export type { CallLlmDeps } from './callLlm.js';
+export type { ApprovalGate, ApprovalRequest } from './awaitApproval.js';
 export type { RunCommits } from './commitChanges.js';
 export { fromEffect } from './fromEffect.js';
 export type { EffectDefinition, EffectRuntime } from './fromEffect.js';
@@ -17,6 +19,8 @@ import type { EffectRuntime } from './fromEffect.js';
 export interface PhaseEffectsDeps extends CallLlmDeps, ApplyChangesDeps, CommitChangesDeps {
   /** The user's files with uncommitted changes when the run started: a change to one is refused. */
   uncommittedPaths: ReadonlySet<string>;
+  /** Where approval gates get their decisions and log their requests. */
+  approvals: ApprovalGate;
 }
 
 /** Every effect the phase machine names, implemented; the composition root passes this to provide(). */
@@ -25,6 +29,7 @@ export function createPhaseEffects(deps: PhaseEffectsDeps) {
     callLlm: fromCallLlm(deps),
     parseResponse: fromParseResponse(deps),
     validateChanges: fromValidateChanges(deps),
+    awaitApproval: fromAwaitApproval(deps),
     applyChanges: fromApplyChanges(deps),
     runHealthChecks: fromRunHealthChecks(deps),
     rollbackChanges: fromRollbackChanges(deps),

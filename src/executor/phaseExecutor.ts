@@ -32,6 +32,8 @@ import { rollForward } from '../runtime/rollForward.js';
 import { compatibleStart } from '../runtime/machineCompatibility.js';
 import { backupRootFor, readRunStart, runStartOf } from '../runtime/runStart.js';
 import { verifyRun } from '../runtime/verifyRun.js';
+import { decideApproval, type DecidedApproval } from '../runtime/decideApproval.js';
+import { ApprovalSourceSchema, type ApprovalSource } from '../model/approval.js';
 import { finishWorktree, prepareGitRun, runCommits, uncommittedOnResume, type GitRunOptions } from '../runtime/gitRun.js';
 import { ensureRunsDir, runsDirOf } from '../runtime/runsDir.js';
 import { undoRun, type UndoOutcome } from '../runtime/undoRun.js';
@@ -174,6 +176,13 @@ export interface RunPlanRequest {
   /** The run's id, when it has one already (a run submitted to the queue); a new one by default. */
   runId?: string;
   lease?: RunLeaseOptions;
+  /**
+   * Every phase waits for a person's approval once its changes pass validation, before anything is
+   * written (`--approve`); a phase whose spec says `approval: true` waits whatever this says. Default false.
+   */
+  requireApproval?: boolean;
+  /** At a gate with no decision yet: wait for one (default), or end the run with status `awaiting_approval` (resume it after the decision). */
+  waitForApproval?: boolean;
 }
 
 const isOver = (state: RunState): boolean => state.status === 'succeeded' || state.status === 'failed' || state.status === 'stopped';
@@ -232,6 +241,18 @@ export interface ResumeOptions {
    */
   rollForward?: boolean;
   lease?: RunLeaseOptions;
+  /** See RunPlanRequest.waitForApproval. */
+  waitForApproval?: boolean;
+}
+
+/** A decision for `PhaseExecutor.approve` / `reject`. */
+export interface ApprovalOptions {
+  /** The waiting phase, by id (default: the one waiting). */
+  phaseId?: string;
+  /** Who decides (default user@host). */
+  by?: string;
+  /** Where the decision was made (default `api`). */
+  via?: ApprovalSource;
 }
 
 /**
@@ -353,6 +374,7 @@ export class PhaseExecutor {
         backoff: this.backoff,
         llm,
         ...(request.llmConnection === undefined ? {} : { llmConnection: request.llmConnection }),
+        approveAll: request.requireApproval === true,
         git: git.settings,
       },
     };
@@ -361,11 +383,15 @@ export class PhaseExecutor {
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       ...(request.inspect === undefined ? {} : { inspect: request.inspect }),
       ...(request.lease === undefined ? {} : { lease: request.lease }),
+      ...(request.waitForApproval === undefined ? {} : { waitForApproval: request.waitForApproval }),
     });
   }
 
   /** Runs (or continues) a run in its repository, publishing each event, and returns its result. */
-  private async drive(start: RunStartedData, extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState' | 'lease'>) {
+  private async drive(
+    start: RunStartedData,
+    extra: Pick<ExecuteRunParams, 'signal' | 'inspect' | 'history' | 'historyIsTail' | 'historyState' | 'lease' | 'waitForApproval'>,
+  ) {
     const store = await this.openStore();
     // First, since it recreates a worktree run's folder when it is gone.
     const commits = await runCommits(start);
@@ -385,7 +411,7 @@ export class PhaseExecutor {
       uncommittedPaths: new Set(start.options.git?.uncommitted ?? []),
       ...extra,
     });
-    if (state.status !== 'running' && state.status !== 'interrupted') await finishWorktree(start);
+    if (state.status !== 'running' && state.status !== 'interrupted' && state.status !== 'awaiting_approval') await finishWorktree(start);
     return toOrchestrationResult(state);
   }
 
@@ -415,7 +441,28 @@ export class PhaseExecutor {
       ...(read.state === null ? {} : { historyState: read.state }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.lease === undefined ? {} : { lease: options.lease }),
+      ...(options.waitForApproval === undefined ? {} : { waitForApproval: options.waitForApproval }),
     });
+  }
+
+  /**
+   * Lets the changes of the phase waiting at its approval gate through (docs/approval.md). A process
+   * waiting at the gate goes on by itself; a run that exited there continues with `resume`. Refused with
+   * APPROVAL_NOT_PENDING when no phase of the run waits for a decision.
+   */
+  async approve(runId: string, options: ApprovalOptions & { feedback?: string } = {}): Promise<DecidedApproval> {
+    return this.decide(runId, { ...options, approved: true });
+  }
+
+  /** Rejects the waiting phase's changes: the phase tries again, told `feedback` as the attempt's error. */
+  async reject(runId: string, feedback: string, options: ApprovalOptions = {}): Promise<DecidedApproval> {
+    return this.decide(runId, { ...options, approved: false, feedback });
+  }
+
+  private async decide(runId: string, choice: ApprovalOptions & { approved: boolean; feedback?: string }): Promise<DecidedApproval> {
+    const via = parseOrThrow(ApprovalSourceSchema.default('api'), choice.via, 'via');
+    const { via: _via, ...rest } = choice;
+    return decideApproval(await this.openStore(), runId, { ...rest, via }, this.clock());
   }
 
   /**

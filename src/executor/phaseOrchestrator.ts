@@ -21,6 +21,10 @@ export interface RunPhasesOptions {
   stopOnFailure?: boolean;
   signal?: AbortSignal;
   onRunStarted?: (runId: string) => void;
+  /** Every phase waits for a person's approval before it writes (see RunPlanRequest.requireApproval). */
+  requireApproval?: boolean;
+  /** At a gate with no decision: wait (default), or return with status `awaiting_approval`. */
+  waitForApproval?: boolean;
 }
 
 /** Runs phases in order with retries; the result is the fold of the run's event log. */
@@ -53,6 +57,8 @@ export class PhaseOrchestrator {
       stopOnFailure: options.stopOnFailure ?? true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onRunStarted === undefined ? {} : { onRunStarted: options.onRunStarted }),
+      ...(options.requireApproval === undefined ? {} : { requireApproval: options.requireApproval }),
+      ...(options.waitForApproval === undefined ? {} : { waitForApproval: options.waitForApproval }),
     });
   }
 }

@@ -7,6 +7,7 @@ import { appliedDiffs, type AppliedFileDiff } from '../diff/index.js';
 import { MACHINE_MIGRATIONS } from '../runtime/machineCompatibility.js';
 import { machineVersion } from '../runtime/machineVersion.js';
 import { foldRunState, runTotals, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
+import { listRunStreams } from '../store/decisions.js';
 
 export interface RunSummary {
   runId: string;
@@ -39,7 +40,7 @@ export function summarize(state: RunState): RunSummary {
 
 export async function listRuns(store: EventStore): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
-  for (const { stream } of await store.listStreams()) runs.push(summarize(foldRunState(await store.read(stream))));
+  for (const { stream } of await listRunStreams(store)) runs.push(summarize(foldRunState(await store.read(stream))));
   return runs.reverse();
 }
 

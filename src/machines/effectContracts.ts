@@ -8,6 +8,7 @@ import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
 import type { LLMAttempt, LLMMessage, LLMResponse } from '../model/llm.js';
+import type { ApprovalGranted } from '../model/approval.js';
 
 export interface EffectFailure {
   code: ErrorCode;
@@ -60,7 +61,7 @@ export interface CallLlmOutput {
 export type LoggedLlmAttempt = LLMAttempt & { costUsd: number | null };
 
 /** Why a run was stopped from outside the machines, resumably. */
-export type InterruptReason = 'signal' | 'budget';
+export type InterruptReason = 'signal' | 'budget' | 'approval';
 
 export interface ParseResponseInput {
   response: LLMResponse;
@@ -75,6 +76,19 @@ export interface ValidateChangesInput {
 export interface ValidateChangesOutput {
   checked: number;
 }
+
+/**
+ * A phase's validated changes, held at its approval gate until a person decides. A rejection is the
+ * effect's failure (APPROVAL_REJECTED), its feedback the attempt's error.
+ */
+export interface AwaitApprovalInput {
+  phaseIndex: number;
+  phaseId: string;
+  attempt: number;
+  summary: string;
+  changes: FileChange[];
+}
+export type AwaitApprovalOutput = ApprovalGranted;
 
 export interface ApplyChangesInput {
   phaseIndex: number;
@@ -166,6 +180,7 @@ export interface PhaseEffects {
   callLlm: [CallLlmInput, CallLlmOutput];
   parseResponse: [ParseResponseInput, ParseResponseOutput];
   validateChanges: [ValidateChangesInput, ValidateChangesOutput];
+  awaitApproval: [AwaitApprovalInput, AwaitApprovalOutput];
   applyChanges: [ApplyChangesInput, AppliedChangeSet];
   runHealthChecks: [RunHealthChecksInput, RunHealthChecksOutput];
   rollbackChanges: [RollbackChangesInput, RollbackChangesOutput];

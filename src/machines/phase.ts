@@ -34,6 +34,8 @@ export interface PhaseMachineInput {
   stuckAfter: number;
   /** Health checks that already failed before the run (its baseline): failing again does not fail the phase. */
   preExisting: string[];
+  /** Validated changes wait in `awaiting_approval` for a person's decision before anything is written. */
+  requireApproval: boolean;
 }
 
 export interface PhaseContext extends PhaseMachineInput {
@@ -108,6 +110,8 @@ function afterFailure(context: PhaseContext, event: { type: string }): 'retry' |
   const code = failure?.code ?? context.lastFailureCode;
   if (code !== null && FINAL_FAILURE_CODES.has(code)) return 'final';
   if (context.attempt > context.maxRetries) return 'exhausted';
+  // A person's rejection is a judgement, not a symptom: two alike are no sign that the model is stuck.
+  if (code === 'APPROVAL_REJECTED') return 'retry';
   const repeats = failure === null ? context.repeats : repeatsAfter(context, failure);
   return context.stuckAfter > 0 && repeats >= context.stuckAfter ? 'stuck' : 'retry';
 }
@@ -129,6 +133,7 @@ export const phaseMachine = setup({
     callLlm: effectPlaceholder('callLlm'),
     parseResponse: effectPlaceholder('parseResponse'),
     validateChanges: effectPlaceholder('validateChanges'),
+    awaitApproval: effectPlaceholder('awaitApproval'),
     applyChanges: effectPlaceholder('applyChanges'),
     runHealthChecks: effectPlaceholder('runHealthChecks'),
     rollbackChanges: effectPlaceholder('rollbackChanges'),
@@ -137,6 +142,7 @@ export const phaseMachine = setup({
   },
   guards: {
     effectSucceeded: ({ event }) => outcomeOf(event)?.ok === true,
+    needsApproval: ({ context }) => context.requireApproval,
     /** Every check passed, or failed before the run too (the deliverables check excepted). */
     checksPassed: ({ context, event }) => {
       const outcome = outcomeOf(event);
@@ -150,6 +156,7 @@ export const phaseMachine = setup({
     isStuck: ({ context, event }) => afterFailure(context, event) === 'stuck',
     rolledBackAndCanRetry: and(['effectSucceeded', 'canRetry']),
     rolledBackAndStuck: and(['effectSucceeded', 'isStuck']),
+    validAndNeedsApproval: and(['effectSucceeded', 'needsApproval']),
   },
   actions: {
     recordFailure: assign(({ context, event }) => {
@@ -262,6 +269,29 @@ export const phaseMachine = setup({
           changes: context.changes,
           protectedPaths: context.protectedPaths,
           allowMassDeletion: context.spec.allow_mass_deletion === true,
+        }),
+        onDone: [
+          { guard: 'validAndNeedsApproval', target: 'awaiting_approval' },
+          { guard: 'effectSucceeded', target: 'applying' },
+          ...afterFailedStep,
+        ],
+      },
+    },
+    /**
+     * The validated changes wait for a person, with nothing written yet. The wait is a state in the log,
+     * not a process: a run may exit here and be resumed once someone has decided. A rejection is a failed
+     * attempt whose error is the person's feedback.
+     */
+    awaiting_approval: {
+      invoke: {
+        id: 'awaitApproval',
+        src: 'awaitApproval',
+        input: ({ context }) => ({
+          phaseIndex: context.phaseIndex,
+          phaseId: context.phaseId,
+          attempt: context.attempt,
+          summary: context.summary,
+          changes: context.changes,
         }),
         onDone: [
           { guard: 'effectSucceeded', target: 'applying' },

@@ -37,6 +37,10 @@ export const ERROR_CODES = [
   'GIT_FAILED',
   /** Files the run would write hold the user's uncommitted changes (docs/git.md). */
   'UNCOMMITTED_CHANGES',
+  /** A person rejected the phase's proposed changes at its approval gate; their feedback goes to the next attempt. */
+  'APPROVAL_REJECTED',
+  /** An approval or rejection for a run, or a phase, that is not awaiting one (or was decided already). */
+  'APPROVAL_NOT_PENDING',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

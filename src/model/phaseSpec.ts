@@ -25,5 +25,10 @@ export const PhaseSpecSchema = z.strictObject({
   protected_paths: z.array(RelativePathSchema).optional(),
   /** A `modify` that removes most of a file is refused unless the phase says this is intended. */
   allow_mass_deletion: z.boolean().optional(),
+  /**
+   * Stop once the phase's changes pass validation, before anything is written, until a person approves
+   * or rejects them (docs/approval.md).
+   */
+  approval: z.boolean().optional(),
 });
 export type PhaseSpec = z.infer<typeof PhaseSpecSchema>;

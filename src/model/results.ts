@@ -56,8 +56,11 @@ export const OrchestrationResultSchema = z.object({
   total_duration: z.number().nonnegative(),
   health_check_results: z.array(PhaseHealthChecksSchema),
   run_id: z.string(),
-  /** succeeded | failed | stopped (after a failure) | interrupted (resumable: a signal or a budget). */
-  status: z.enum(['empty', 'running', 'succeeded', 'failed', 'stopped', 'interrupted']),
+  /**
+   * succeeded | failed | stopped (after a failure) | interrupted (resumable: a signal or a budget) |
+   * awaiting_approval (a phase's changes wait for a person: approve or reject, then resume).
+   */
+  status: z.enum(['empty', 'running', 'awaiting_approval', 'succeeded', 'failed', 'stopped', 'interrupted']),
   /** Why an interrupted run stopped, e.g. which budget it hit. */
   stop_reason: z.string().nullable(),
   /** Every attempt's prompt and completion tokens, failed ones included. */

@@ -6,6 +6,7 @@ export const EFFECT_EVENT_TYPES: { [K in EffectName]: [RunEventType, RunEventTyp
   callLlm: ['llm.completed', 'llm.failed'],
   parseResponse: ['response.parsed', 'response.rejected'],
   validateChanges: ['changes.validated', 'changes.rejected'],
+  awaitApproval: ['approval.granted', 'approval.rejected'],
   applyChanges: ['changes.applied', 'changes.apply_failed'],
   runHealthChecks: ['health.checked', 'health.check_errored'],
   rollbackChanges: ['changes.rolled_back', 'changes.rollback_failed'],
@@ -31,7 +32,7 @@ export function effectOfEvent(type: RunEventType): EffectName | null {
  * Events the runtime appends on its own rather than as a machine transition: re-running the machines
  * over a log reproduces every event except these.
  */
-const NOTES: ReadonlySet<RunEventType> = new Set<RunEventType>(['llm.attempted', 'changes.prepared', 'run.interrupted', 'run.resumed', 'run.undone']);
+const NOTES: ReadonlySet<RunEventType> = new Set<RunEventType>(['llm.attempted', 'changes.prepared', 'run.interrupted', 'run.resumed', 'run.undone', 'approval.requested']);
 
 export function isTransitionEvent(type: RunEventType): boolean {
   return !NOTES.has(type);

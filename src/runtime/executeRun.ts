@@ -8,6 +8,7 @@ import type { EventStore, LeaseFence } from '../store/eventStore.js';
 import type { NewRunEvent, RunStartedData, StoredRunEvent } from '../store/events.js';
 import type { RunState } from '../store/runState.js';
 import type { PreparedFile } from '../workspace/index.js';
+import { createApprovalGate } from './approvalGate.js';
 import { crashAfterEvent } from './crashPoint.js';
 import { holdLease, type HoldLeaseOptions } from './lease.js';
 import { createRecorder } from './recorder.js';
@@ -17,7 +18,7 @@ import { createRunControl } from './runControl.js';
 import { createRunStateTracker } from './runStateTracker.js';
 
 export interface ExecuteRunParams
-  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared' | 'mayWrite' | 'durable'> {
+  extends Omit<PhaseEffectsDeps, 'runSignal' | 'llm' | 'spent' | 'onLlmAttempt' | 'interrupt' | 'recorded' | 'onApplyPrepared' | 'mayWrite' | 'durable' | 'approvals'> {
   store: EventStore;
   start: RunStartedData;
   /** Aborting it interrupts the run: logged as `run.interrupted`, resumable, no phase failed by it. */
@@ -41,6 +42,13 @@ export interface ExecuteRunParams
    * log (see PhaseExecutor.resume): totals and the final state are then folded from the store itself.
    */
   historyIsTail?: boolean;
+  /**
+   * At an approval gate with no decision yet: wait for one (default), or stop the run resumably, logged as
+   * `run.interrupted` with reason `approval` (`--no-wait`).
+   */
+  waitForApproval?: boolean;
+  /** How often a waiting gate reads the decisions (default APPROVAL_POLL_MS). */
+  approvalPollMs?: number;
 }
 
 export function phaseInputs(start: RunStartedData): PhasePlan[] {
@@ -55,6 +63,7 @@ export function phaseInputs(start: RunStartedData): PhasePlan[] {
     healthChecks: start.options.healthChecks,
     backoff: start.options.backoff,
     stuckAfter: start.options.stuckAfter ?? 0,
+    requireApproval: start.options.approveAll === true || phase.spec.approval === true,
   }));
 }
 
@@ -196,6 +205,16 @@ async function drive(params: ExecuteRunParams, lease: LeaseHooks | null): Promis
     interrupt,
     recorded: replay.recorded,
     durable: recorder.durable,
+    approvals: createApprovalGate({
+      store,
+      runId,
+      history,
+      wait: params.waitForApproval !== false,
+      ...(params.approvalPollMs === undefined ? {} : { pollMs: params.approvalPollMs }),
+      clock: params.clock,
+      note,
+      durable: recorder.durable,
+    }),
     ...(lease === null ? {} : { mayWrite: lease.mayWrite }),
   });
   const baseline = createOrchestratorEffects({ repoRoot: params.repoRoot, clock: params.clock, runSignal: control.signal, recorded: replay.recorded, durable: recorder.durable });

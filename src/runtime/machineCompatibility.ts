@@ -10,6 +10,13 @@ import { machineVersion } from './machineVersion.js';
 const BEFORE_STUCK_AND_BASELINE = 'ee5d63046b773e6b';
 
 /**
+ * The machine definitions before approval gates (the phase's `awaiting_approval`). A run started then has
+ * no phase that asks for approval (its plan could not say so), so its phases never enter the new state:
+ * the current machines take exactly its transitions, and the run goes on as it began.
+ */
+const BEFORE_APPROVAL_GATES = '8433f9d6950b0743';
+
+/**
  * A run started before stuck detection and baselines goes on as it began: neither applies to it, so its
  * semantics do not change halfway (a resume replays its log unchanged and continues with the same rules).
  */
@@ -24,6 +31,7 @@ function withoutStuckAndBaseline(start: RunStartedData): RunStartedData {
  */
 export const MACHINE_MIGRATIONS: Readonly<Record<string, (start: RunStartedData) => RunStartedData>> = {
   [BEFORE_STUCK_AND_BASELINE]: withoutStuckAndBaseline,
+  [BEFORE_APPROVAL_GATES]: (start) => ({ ...start, options: { ...start.options, approveAll: false } }),
 };
 
 /** The run's start as the current machines need it, or a clear refusal when its log cannot be continued. */

@@ -5,6 +5,7 @@
  */
 import type {
   AppliedChangeSet,
+  AwaitApprovalOutput,
   CallLlmOutput,
   CheckBaselineOutput,
   CommitChangesOutput,
@@ -24,6 +25,8 @@ import type { LlmSettings } from '../model/llmSettings.js';
 import type { RunBudget } from '../model/budget.js';
 import type { HealthCheckSpec } from '../model/healthCheck.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
+import type { ApprovalDecision } from '../model/approval.js';
+import type { FileDiff } from '../diff/fileDiff.js';
 
 export interface RunStartedData {
   runId: string;
@@ -48,6 +51,11 @@ export interface RunStartedData {
      * not fail a phase. Absent in logs written before baselines: off for them.
      */
     baseline?: boolean;
+    /**
+     * Every phase waits for approval before it writes (`--approve`, `requireApproval`), besides those whose
+     * spec says `approval: true`. Absent in logs written before approval gates: off.
+     */
+    approveAll?: boolean;
     llm: LlmSettings;
     /**
      * How the CLI reached the model (`--llm`, `--base-url`, `--model`, `--api-key-env`, `--record`,
@@ -102,6 +110,20 @@ export interface EventDataByType {
   'response.rejected': EffectEventData<ParseResponseOutput>;
   'changes.validated': EffectEventData<ValidateChangesOutput>;
   'changes.rejected': EffectEventData<ValidateChangesOutput>;
+  /**
+   * The phase's validated changes wait for a person: each file's diff against the file as it is now. Noted
+   * once per attempt, by the process that first reached the gate.
+   */
+  'approval.requested': PhaseScoped & { phaseId: string; summary: string; files: FileDiff[] };
+  /** A person let the changes through: who, how and when (the decision, from the run's decisions stream). */
+  'approval.granted': EffectEventData<AwaitApprovalOutput>;
+  /** A person rejected the changes (APPROVAL_REJECTED); the error is their feedback, as the next attempt is told it. */
+  'approval.rejected': EffectEventData<AwaitApprovalOutput>;
+  /**
+   * Only in a run's decisions stream (`decisions/<run id>`), never in its log: an approval or rejection,
+   * appended by `autopack approve`/`reject`, the inspector or the API, and read by the waiting phase.
+   */
+  'approval.decided': ApprovalDecision;
   /** An apply's pre-images are fsynced and its files are about to be replaced: each file's hash before and after. */
   'changes.prepared': PhaseScoped & { files: { path: string; beforeSha256: string | null; afterSha256: string | null }[] };
   'changes.applied': EffectEventData<AppliedChangeSet>;
@@ -153,6 +175,10 @@ export const RUN_EVENT_TYPES = [
   'response.rejected',
   'changes.validated',
   'changes.rejected',
+  'approval.requested',
+  'approval.granted',
+  'approval.rejected',
+  'approval.decided',
   'changes.applied',
   'changes.apply_failed',
   'changes.prepared',

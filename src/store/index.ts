@@ -13,3 +13,6 @@ export { evolveRunState, evolveRunStateInPlace, foldRunState, initialRunState, r
 export type { AttemptErrors, BaselineState, PhaseState, PhaseStatus, RunState, RunStatus, RunTotals } from './runState.js';
 export { stateAt, toActorStates, toOrchestrationResult, toPhaseResult } from './projections.js';
 export type { ActorStates } from './projections.js';
+export { appendDecision, decisionFor, decisionStream, isRunStream, listRunStreams, readDecisions } from './decisions.js';
+export type { DecisionLog } from './decisions.js';
+export type { ApprovalState } from './runState.js';

@@ -6,10 +6,16 @@ import { checksFailed, healthCheckErrors, stuckMessage } from '../machines/feedb
 import type { EffectFailure, InterruptReason } from '../machines/effectContracts.js';
 import type { PhaseSpec } from '../model/phaseSpec.js';
 import type { HealthCheckResult } from '../model/results.js';
+import type { FileDiff } from '../diff/fileDiff.js';
+import { rejectionOf } from '../model/approval.js';
 import type { FoldEvent, RunStartedData } from './events.js';
 
 export type PhaseStatus = 'pending' | 'running' | 'succeeded' | 'failed';
-export type RunStatus = 'empty' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted';
+/**
+ * `awaiting_approval`: a phase's changes wait for a person, whether a process waits with them or the run
+ * exited at the gate (`--no-wait`) and is resumed after the decision.
+ */
+export type RunStatus = 'empty' | 'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'stopped' | 'interrupted';
 
 export interface AttemptErrors {
   attempt: number;
@@ -42,8 +48,21 @@ export interface PhaseState {
   healthChecks: HealthCheckResult[];
   /** The failed checks of the last round that failed at the run's baseline too, and so did not fail the phase. */
   preExisting: string[];
+  /** The last approval gate the phase reached (the latest attempt's), null when it has none. */
+  approval: ApprovalState | null;
   startedAt: number | null;
   finishedAt: number | null;
+}
+
+/** A phase's approval gate for one attempt: what was proposed, and what a person decided. */
+export interface ApprovalState {
+  attempt: number;
+  summary: string;
+  /** Each file's diff against the file as it was when approval was asked for. */
+  files: FileDiff[];
+  requestedAt: number;
+  /** null while it waits. */
+  decision: { approved: boolean; by: string; feedback: string | null; at: number } | null;
 }
 
 /** The health checks as they stood before the first phase (`baseline.checked`). */
@@ -113,6 +132,7 @@ class PendingPhase implements PhaseState {
   failedAttempts: AttemptErrors[] = [];
   healthChecks: HealthCheckResult[] = [];
   preExisting: string[] = [];
+  approval: ApprovalState | null = null;
   startedAt: number | null = null;
   finishedAt: number | null = null;
 
@@ -149,7 +169,8 @@ type RunLevelType =
   | 'phase.finished'
   | 'run.interrupted'
   | 'run.resumed'
-  | 'run.undone';
+  | 'run.undone'
+  | 'approval.decided';
 type PhaseEvent = Exclude<FoldEvent, { type: RunLevelType }>;
 
 function evolvePhase(phase: PhaseState, event: PhaseEvent): void {
@@ -204,6 +225,23 @@ function evolvePhase(phase: PhaseState, event: PhaseEvent): void {
       if (outcome.ok) phase.commit = outcome.value.sha;
       return addFailure(phase, attempt, failureErrors(outcome));
     }
+    case 'approval.requested': {
+      const { attempt, summary, files } = event.data;
+      phase.approval = { attempt, summary, files, requestedAt: event.at, decision: null };
+      return;
+    }
+    case 'approval.granted':
+    case 'approval.rejected': {
+      const { outcome, attempt } = event.data;
+      const rejection = outcome.ok ? null : rejectionOf(outcome.error.detail);
+      const decision = outcome.ok
+        ? { approved: true, by: outcome.value.by, feedback: outcome.value.feedback, at: outcome.value.decidedAt }
+        : rejection === null
+          ? null
+          : { approved: false, by: rejection.by, feedback: rejection.feedback, at: rejection.decidedAt };
+      if (phase.approval?.attempt === attempt && decision !== null) phase.approval = { ...phase.approval, decision };
+      return addFailure(phase, attempt, failureErrors(outcome));
+    }
     case 'changes.validated':
     case 'changes.rejected':
     case 'changes.rollback_failed':
@@ -256,8 +294,11 @@ function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
     return state;
   }
   // Any event after an interruption means the run was resumed.
-  if (state.status === 'interrupted') Object.assign(state, { status: 'running', interruption: null });
+  if (state.interruption !== null) Object.assign(state, { status: 'running', interruption: null });
   switch (event.type) {
+    // Only ever in a decisions stream: nothing of a run's state.
+    case 'approval.decided':
+      return state;
     case 'run.started':
       return Object.assign(state, {
         runId: event.data.runId,
@@ -280,8 +321,11 @@ function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
       finishRun(state, event.at);
       return state;
     }
-    case 'run.interrupted':
-      return Object.assign(state, { status: 'interrupted', interruption: { reason: event.data.reason, message: event.data.message, at: event.at } });
+    case 'run.interrupted': {
+      const { reason, message } = event.data;
+      // A run that exited at an approval gate waits for a decision, not for someone to resume it.
+      return Object.assign(state, { status: reason === 'approval' ? 'awaiting_approval' : 'interrupted', interruption: { reason, message, at: event.at } });
+    }
     case 'run.resumed':
       return Object.assign(state, { status: 'running', interruption: null, finishedAt: null });
     default: {
@@ -294,6 +338,8 @@ function step(state: RunState, event: FoldEvent, own: OwnPhase): RunState {
       if ('stuck' in event.data && event.data.stuck !== undefined) addFailure(owned, event.data.attempt, [stuckMessage(event.data.stuck)]);
       finishPhase(owned, event.at);
       state.phases[index] = owned;
+      if (owned.machineState === 'awaiting_approval') state.status = 'awaiting_approval';
+      else if (state.status === 'awaiting_approval') state.status = 'running';
       return state;
     }
   }

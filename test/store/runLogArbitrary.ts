@@ -12,7 +12,7 @@ const index = fc.integer({ min: -1, max: PHASES });
 const attempt = fc.integer({ min: 1, max: 3 });
 const text = fc.string({ maxLength: 12 });
 const bulk = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
-const target = fc.constantFrom(null, 'prompting', 'applying', 'done', 'failed', 'running_phase', 'completed', 'stopped');
+const target = fc.constantFrom(null, 'prompting', 'awaiting_approval', 'applying', 'done', 'failed', 'running_phase', 'completed', 'stopped');
 
 const failure = fc.record({ code: fc.constant('INTERNAL'), errors: fc.array(text, { maxLength: 2 }), retryable: fc.boolean() });
 const outcome = (value: fc.Arbitrary<unknown>) =>
@@ -66,6 +66,10 @@ const dataByType: { [K in RunEventType]: fc.Arbitrary<unknown> } = {
   'response.rejected': effect(fc.record({ summary: text, files: bulk })),
   'changes.validated': effect(bulk),
   'changes.rejected': effect(bulk),
+  'approval.requested': fc.record({ phaseIndex: index, attempt, phaseId: text, summary: text, files: fc.constant([]) }),
+  'approval.granted': effect(fc.record({ by: text, via: fc.constant('cli'), decidedAt: fc.nat(), feedback: fc.option(text) })),
+  'approval.rejected': effect(bulk),
+  'approval.decided': fc.record({ phaseIndex: index, attempt, approved: fc.boolean(), feedback: fc.option(text), by: text, via: fc.constant('cli'), at: fc.nat() }),
   'changes.prepared': fc.record({ phaseIndex: index, attempt, files: fc.constant([]) }),
   'changes.applied': effect(fc.record({ files: fc.array(fc.record({ path: text }), { maxLength: 2 }) })),
   'changes.apply_failed': effect(fc.record({ files: fc.array(fc.record({ path: text }), { maxLength: 2 }) })),
@@ -83,7 +87,7 @@ const dataByType: { [K in RunEventType]: fc.Arbitrary<unknown> } = {
   'baseline.checked': fc.record({ outcome: outcome(fc.record({ results: fc.array(healthResult, { maxLength: 2 }) })), preExisting: fc.array(text, { maxLength: 2 }) }),
   'baseline.check_errored': fc.record({ outcome: outcome(fc.record({ results: fc.array(healthResult, { maxLength: 2 }) })), preExisting: fc.constant([]) }),
   'phase.finished': fc.record({ phaseIndex: index, success: fc.boolean(), nextPhaseIndex: fc.option(index) }),
-  'run.interrupted': fc.record({ reason: fc.constantFrom('signal', 'budget'), message: text, phaseIndex: fc.option(index) }),
+  'run.interrupted': fc.record({ reason: fc.constantFrom('signal', 'budget', 'approval'), message: text, phaseIndex: fc.option(index) }),
   'run.resumed': fc.record({ fromSeq: fc.nat(), pid: fc.nat(), host: text }),
   'run.undone': fc.record({ phaseIds: fc.subarray(['p0', 'p1', 'p2', 'p9']), commit: text, files: fc.constant([]), pid: fc.nat(), host: text }),
 };

@@ -33,6 +33,7 @@ export function phaseInput(overrides: Partial<PhaseMachineInput> = {}): PhaseMac
     // Off unless a test is about them: the retry properties count every attempt.
     stuckAfter: 0,
     preExisting: [],
+    requireApproval: false,
     ...overrides,
   };
 }

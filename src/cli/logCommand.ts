@@ -20,7 +20,8 @@ function formatEvent(event: StoredRunEvent, json: boolean): string {
 
 /**
  * Prints a run's events; with `follow`, keeps printing new ones as they are appended until the run ends;
- * with `diff`, each applied file's unified diff after its `changes.applied` line.
+ * with `diff`, each applied file's unified diff after its `changes.applied` line, and each proposed file's
+ * after its `approval.requested` line.
  */
 export async function logCommand(runId: string, flags: LogLocation & { json?: boolean; follow?: boolean; diff?: boolean }, io: CliIo): Promise<number> {
   if (flags.diff === true && flags.json === true) {
@@ -41,6 +42,8 @@ export async function logCommand(runId: string, flags: LogLocation & { json?: bo
         if (flags.diff !== true) continue;
         seen.push(event);
         if (event.type === 'changes.applied') for (const diff of appliedDiffs(seen, event)) io.stdout(formatFileDiff(diff));
+        // What a person was asked to approve: the proposal against the files as they were then.
+        if (event.type === 'approval.requested') for (const diff of event.data.files) io.stdout(formatFileDiff(diff));
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
       if (!(await isDriven(store, runId))) {

@@ -6,6 +6,7 @@ import { processIo } from './io.js';
 
 // Each command loads only what it uses: `autopack status` need not load the model client or the inspector.
 const load = {
+  decide: () => import('./decideCommand.js'),
   graph: () => import('./graphCommand.js'),
   inspect: () => import('./inspectCommand.js'),
   log: () => import('./logCommand.js'),
@@ -74,11 +75,16 @@ program
   .option('--no-commit', 'in a git repository, do not commit each succeeded phase (see docs/git.md)')
   .option('--allow-dirty', 'let the run overwrite files with your uncommitted changes (their pre-images are kept under .autonomous_runs/backups/)')
   .option('--worktree', 'work in a git worktree on a new branch autopack/<run id>, leaving your checkout untouched')
+  .option('--approve', 'every phase waits for your approval of its validated changes before writing them (a phase with approval: true in the plan waits anyway); see docs/approval.md')
+  .option('--no-wait', 'at an approval gate, exit with code 5 instead of waiting; decide with approve/reject, then resume')
   .option('--json', 'print the OrchestrationResult as JSON on stdout (progress stays on stderr)')
   .option('--inspect <ws-url>', "also stream XState inspection events, in @statelyai/inspect's protocol, to this WebSocket (e.g. a Stately inspector)")
   .addHelpText(
     'after',
-    wrapped('\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error.\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.'),
+    wrapped(
+      '\nAt an approval gate the run shows the diff and waits: on a terminal it asks (y approves, n or any text rejects, the text being the feedback), and `autopack approve RUN` or `reject RUN --feedback TEXT` from another shell decide too.' +
+        '\nExit codes: 0 every phase succeeded, 1 a phase failed, 2 bad input (nothing written), 3 interrupted (Ctrl-C, SIGTERM or a budget; the log keeps everything done), 4 internal error, 5 awaiting approval (--no-wait).\nEnvironment: OPENAI_API_KEY, OPENAI_BASE_URL, AUTOPACK_MODEL. See docs/llm.md.',
+    ),
   )
   .action(async (plan: string, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.run()).runCommand(plan, flags, processIo);
@@ -100,11 +106,40 @@ program
   .option('--max-total-tokens <n>', 'a new token budget for the whole run (what was spent still counts)')
   .option('--max-cost-usd <amount>', 'a new cost budget for the whole run (what was spent still counts)')
   .option('--durability <level>', 'normal (survives a crash) or full (also a power cut; slower)', 'normal')
+  .option('--no-wait', 'at an approval gate with no decision yet, exit with code 5 instead of waiting')
   .option('--json', 'print the OrchestrationResult as JSON on stdout')
-  .addHelpText('after', wrapped('\nThe repository, plan and options come from the log. Exit codes as for `run`; 2 also when another process holds the run.'))
+  .addHelpText('after', wrapped('\nThe repository, plan and options come from the log. A run stopped at an approval gate goes on with the decision made meanwhile (approve/reject). Exit codes as for `run`; 2 also when another process holds the run.'))
   .action(async (run: string | undefined, flags: Record<string, unknown>) => {
     process.exitCode = await (await load.resume()).resumeCommand(run, flags, processIo);
   });
+
+for (const approved of [true, false]) {
+  const command = program
+    .command(approved ? 'approve' : 'reject')
+    .description(
+      approved
+        ? "let the changes of the phase waiting at its approval gate be written (see docs/approval.md)"
+        : 'reject the changes of the phase waiting at its approval gate: the phase tries again, and the model is told your feedback',
+    )
+    .argument('<run>', 'run id (from `autopack runs`, or the run\'s output)')
+    .option('--phase <id>', 'the waiting phase (default: the one waiting)');
+  if (!approved) command.requiredOption('--feedback <text>', 'what the model should change; it reads this as the reason its answer was not used');
+  else command.option('--feedback <text>', 'a comment, kept in the log with the approval');
+  command
+    .option('--by <name>', 'who decides, as the log records it (default user@host)')
+    .addOption(repoOption('repository whose log holds the run'))
+    .addOption(dbOption())
+    .option('--json', 'print the decision as JSON')
+    .addHelpText(
+      'after',
+      wrapped(
+        '\nA run waiting in a live process goes on by itself; one that exited at the gate (--no-wait) continues with `autopack resume RUN`. Exit 2 when no phase of the run is waiting for approval, or it was decided already.',
+      ),
+    )
+    .action(async (run: string, flags: Record<string, unknown>) => {
+      process.exitCode = await (await load.decide()).decideCommand(approved, run, flags, processIo);
+    });
+}
 
 program
   .command('submit')

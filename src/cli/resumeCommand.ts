@@ -17,6 +17,7 @@ export const ResumeFlagsSchema = z.object({
   db: z.string().optional(),
   last: z.boolean().default(false),
   json: z.boolean().default(false),
+  wait: z.boolean().default(true),
   ...LlmConnectionFlagsSchema.shape,
   ...BudgetFlagsSchema.shape,
   ...DurabilityFlagSchema.shape,
@@ -90,7 +91,13 @@ export async function resumeCommand(runArg: string | undefined, rawFlags: Resume
   });
   const budget = budgetFrom(flags);
   io.stderr(`autopack: resuming ${runId} in ${start.repoRoot}`);
-  return driveRun(executor, { json: flags.json, io, totalPhases: start.phases.length }, (signal) =>
-    executor.resume(runId, { signal, first, ...(history === undefined ? {} : { history }), ...(Object.keys(budget).length === 0 ? {} : { budget }) }),
+  return driveRun(executor, { json: flags.json, io, totalPhases: start.phases.length, waitForApproval: flags.wait }, (signal) =>
+    executor.resume(runId, {
+      signal,
+      first,
+      waitForApproval: flags.wait,
+      ...(history === undefined ? {} : { history }),
+      ...(Object.keys(budget).length === 0 ? {} : { budget }),
+    }),
   );
 }

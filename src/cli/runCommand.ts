@@ -26,6 +26,8 @@ export const RunFlagsSchema = z.object({
   commit: z.boolean().default(true),
   allowDirty: z.boolean().default(false),
   worktree: z.boolean().default(false),
+  approve: z.boolean().default(false),
+  wait: z.boolean().default(true),
   ...LlmConnectionFlagsSchema.shape,
   ...BudgetFlagsSchema.shape,
   ...DurabilityFlagSchema.shape,
@@ -62,7 +64,7 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
     ...(flags.maxPromptTokens === undefined ? {} : { maxTokens: flags.maxPromptTokens }),
   });
   const remote = flags.inspect === undefined ? null : connectRemoteInspector(flags.inspect);
-  return driveRun(executor, { json: flags.json, io }, async (signal) => {
+  return driveRun(executor, { json: flags.json, io, waitForApproval: flags.wait }, async (signal) => {
     try {
       return await executor.runPlan({
       phases: plan.phases,
@@ -77,6 +79,8 @@ export async function runCommand(planFile: string, rawFlags: RunFlags, io: CliIo
       prices: plan.prices,
       budget: budgetFrom(flags),
       llmConnection: givenConnection(connection),
+      requireApproval: flags.approve,
+      waitForApproval: flags.wait,
       ...(remote === null ? {} : { inspect: remote.inspect }),
       });
     } finally {

@@ -1,10 +1,13 @@
 import { isDriven } from '../runtime/lease.js';
-import { listRunStreams } from '../store/decisions.js';
+import { decisionFor, listRunStreams, readDecisions } from '../store/decisions.js';
+import type { ApprovalDecision } from '../model/approval.js';
+import { decisionHint } from './approvalPrompt.js';
 import {
   foldRunState,
   runTotals,
   toOrchestrationResult,
   type EventStore,
+  type PhaseState,
   type QueuedRun,
   type RunQueue,
   type RunState,
@@ -37,7 +40,7 @@ function runLine(state: RunState, status: string = state.status): string {
   const failed = state.phases.filter((p) => p.status === 'failed').length;
   return [
     (state.runId ?? '?').padEnd(28),
-    status.padEnd(10),
+    status.padEnd(17),
     `${done}/${state.phases.length} ok${failed > 0 ? `, ${failed} failed` : ''}`.padEnd(16),
     spend(state).padEnd(18),
     time(state.startedAt),
@@ -45,18 +48,35 @@ function runLine(state: RunState, status: string = state.status): string {
   ].join('  ');
 }
 
-export function runDetail(state: RunState, status: string = state.status): string[] {
+/** A phase at its approval gate: what waits, and how to decide, or the decision a resume will act on. */
+function approvalLines(state: RunState, phase: PhaseState, decided: readonly ApprovalDecision[]): string[] {
+  const approval = phase.approval;
+  if (approval === null) return [];
+  const runId = state.runId ?? 'RUN';
+  const decision = decisionFor(decided, phase.index, approval.attempt);
+  const files = approval.files.map((f) => `${f.path} (${f.status})`).join(', ');
+  const lines = [`            waiting for approval of attempt ${approval.attempt}: ${files}; ${cliCommand()} log ${runId} --diff shows it`];
+  if (decision === null) lines.push(`            ${decisionHint(runId)}`);
+  else {
+    const what = decision.approved ? 'approved' : `rejected (${decision.feedback ?? ''})`;
+    lines.push(`            ${what} by ${decision.by}; ${cliCommand()} resume ${runId} goes on with it`);
+  }
+  return lines;
+}
+
+export function runDetail(state: RunState, status: string = state.status, decided: readonly ApprovalDecision[] = []): string[] {
   const worktree = state.start?.options.git?.worktree ?? null;
   const lines = [runLine(state, status), `  repo: ${worktree === null ? (state.start?.repoRoot ?? '-') : worktree.checkout}`];
   if (worktree !== null) lines.push(`  branch: ${worktree.branch} (worked in ${worktree.path})`);
   if (status === 'stalled') lines.push(`  no process is driving it (it crashed or was killed): ${cliCommand()} resume ${state.runId} continues it`);
-  if (state.interruption !== null) lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
+  if (state.interruption !== null && state.interruption.reason !== 'approval') lines.push(`  interrupted (${state.interruption.reason}): ${state.interruption.message}`);
   if (state.baseline !== null) lines.push(`  ${describeBaseline(state.baseline)}`);
   for (const phase of state.phases) {
     const where = phase.status === 'running' ? ` (now ${phase.machineState}, attempt ${phase.attempts})` : '';
     const commit = phase.commit === null ? '' : ` [${phase.commit.slice(0, 12)}]`;
     lines.push(`  ${phase.status.padEnd(9)} ${phase.id}${where}${commit}: ${phase.spec.description.split('\n')[0]}`);
     if (phase.preExisting.length > 0) lines.push(`            pre-existing failure, ignored: ${phase.preExisting.join(', ')}`);
+    if (phase.machineState === 'awaiting_approval' && phase.approval !== null) lines.push(...approvalLines(state, phase, decided));
     if (phase.status === 'failed') {
       const last = phase.failedAttempts.at(-1);
       for (const error of last?.errors ?? []) lines.push(`            attempt ${last?.attempt}: ${error.split('\n')[0]}`);
@@ -79,7 +99,7 @@ function queuedEntry(run: QueuedRun) {
 }
 
 function queuedLine(entry: ReturnType<typeof queuedEntry>): string {
-  return [entry.run_id.padEnd(28), entry.status.padEnd(10), `${entry.repo} at ${entry.ref} (${entry.base_sha.slice(0, 12)})`].join('  ');
+  return [entry.run_id.padEnd(28), entry.status.padEnd(17), `${entry.repo} at ${entry.ref} (${entry.base_sha.slice(0, 12)})`].join('  ');
 }
 
 async function notBegun(queue: RunQueue | null, store: EventStore): Promise<QueuedRun[]> {
@@ -102,7 +122,8 @@ export async function statusCommand(runId: string | undefined, flags: LogLocatio
       await requireRun(store, runId, dbPath);
       const state = foldRunState(await store.read(runId));
       const status = await shownStatus(state, store);
-      io.stdout(flags.json === true ? JSON.stringify({ status, result: toOrchestrationResult(state) }, null, 2) : runDetail(state, status).join('\n'));
+      const { decisions } = await readDecisions(store, runId);
+      io.stdout(flags.json === true ? JSON.stringify({ status, result: toOrchestrationResult(state), decisions }, null, 2) : runDetail(state, status, decisions).join('\n'));
       return 0;
     }
     const runs: { state: RunState; status: string }[] = [];

@@ -19,16 +19,19 @@ const tempDir = useTempDirs();
 const FIXTURE = path.join(projectRoot, 'test', 'fixtures', 'run-before-stuck-and-baseline.json');
 const fixture = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as { machineVersion: string; repoRoot: string; events: StoredRunEvent[] };
 
+/** The same run logged by the machines before approval gates, with stuck detection off for it (`stuckAfter: 0`). */
+const BEFORE_GATES = JSON.parse(fs.readFileSync(path.join(projectRoot, 'test', 'fixtures', 'run-before-approval-gates.json'), 'utf8')) as typeof fixture;
+
 /** The fixture's log in a real SQLite file, its repository moved to a fresh temp dir. */
-async function restored() {
+async function restored(from: typeof fixture = fixture) {
   const repo = tempDir();
   writeTree(repo, { 'README.md': '# demo\n' });
   const dbPath = path.join(tempDir(), 'log.db');
   const store = createSqliteEventStore(dbPath);
-  const events = fixture.events.map(({ stream: _s, seq: _q, position: _p, ...event }) =>
+  const events = from.events.map(({ stream: _s, seq: _q, position: _p, ...event }) =>
     event.type === 'run.started' ? { ...event, data: { ...event.data, repoRoot: repo, dbPath } } : event,
   ) as NewRunEvent[];
-  const runId = fixture.events[0]?.stream ?? '';
+  const runId = from.events[0]?.stream ?? '';
   await store.append(runId, events, { expectedVersion: 0 });
   return { repo, store, runId };
 }
@@ -69,6 +72,33 @@ describe('a log written by the machines before stuck detection and the baseline'
   it('would be refused without the migration', () => {
     const start = fixture.events[0]?.type === 'run.started' ? fixture.events[0].data : null;
     expect(() => compatibleStart({ ...(start as NonNullable<typeof start>), machineVersion: '0123456789abcdef' })).toThrow(AutopackError);
+  });
+});
+
+describe('a log written by the machines before approval gates', () => {
+  it('is one this version has a migration for, which leaves every phase without a gate', () => {
+    expect(BEFORE_GATES.machineVersion).not.toBe(machineVersion());
+    expect(Object.keys(MACHINE_MIGRATIONS)).toContain(BEFORE_GATES.machineVersion);
+    const start = BEFORE_GATES.events[0]?.type === 'run.started' ? BEFORE_GATES.events[0].data : null;
+    expect(start === null ? null : compatibleStart(start).options).toMatchObject({ approveAll: false, stuckAfter: 0, baseline: true });
+  });
+
+  it('replays and resumes to the end with the rules it began with', async () => {
+    const { repo, store, runId } = await restored(BEFORE_GATES);
+    await verifyRun(store, runId);
+    const executor = new PhaseExecutor({
+      llmClient: new ScriptedLLMClient([{ content: answer('add a', [{ path: 'a.txt', mode: 'create', new_content: 'A\n' }]) }]),
+      repoRoot: repo,
+      eventStore: store,
+    });
+    const result = await executor.resume(runId);
+    expect(result).toMatchObject({ status: 'succeeded' });
+    expect(result.phase_results[0]).toMatchObject({ success: true, retry_count: 2 });
+    expect(readTree(repo)).toEqual({ 'README.md': '# demo\n', 'a.txt': 'A\n' });
+    expect(toTypes(await store.read(runId))).not.toContain('approval.requested');
+    await verifyRun(store, runId);
+    await executor.close();
+    store.close();
   });
 });
 

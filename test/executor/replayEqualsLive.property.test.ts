@@ -42,6 +42,8 @@ class OutcomeModel implements LLMClient {
         return { content: answer('nested', [{ path: 'out.txt', mode: 'create', new_content: 'ok' }, { path: 'file.txt/child.txt', mode: 'create', new_content: 'x' }]), finishReason: 'stop', usage };
       case 'health_fail':
         return { content: answer('wrong', [{ path: 'out.txt', mode: 'create', new_content: 'wrong' }]), finishReason: 'stop', usage };
+      // A rejection is a person's answer at an approval gate, not the model's: these runs have no gate.
+      case 'rejected':
       case 'success':
         return { content: answer('right', [{ path: 'out.txt', mode: 'create', new_content: 'ok' }]), finishReason: 'stop', usage };
     }

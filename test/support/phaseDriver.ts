@@ -3,7 +3,8 @@ import { phaseMachine, type PhaseMachineInput } from '../../src/machines/phase.j
 import type { EffectOutcome } from '../../src/machines/effectContracts.js';
 import { DEFAULT_BACKOFF } from '../../src/machines/backoff.js';
 
-export type AttemptOutcome = 'llm_error' | 'unparseable' | 'invalid' | 'apply_error' | 'health_fail' | 'success';
+/** `rejected`: a person rejects the attempt at its approval gate (only reached with `requireApproval`). */
+export type AttemptOutcome = 'llm_error' | 'unparseable' | 'invalid' | 'apply_error' | 'health_fail' | 'rejected' | 'success';
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   'llm_error',
   'unparseable',
@@ -86,6 +87,14 @@ export function drivePhase(input: PhaseMachineInput, outcomes: readonly AttemptO
         break;
       case 'validating':
         event = done('validateChanges', outcome === 'invalid' ? fail('CHANGES_INVALID', now) : ok({ checked: 1 }, now));
+        break;
+      case 'awaiting_approval':
+        event = done(
+          'awaitApproval',
+          outcome === 'rejected'
+            ? ({ ok: false, error: { code: 'APPROVAL_REJECTED', errors: ['a reviewer (ana) rejected these changes: same words'], retryable: true }, at: now } as const)
+            : ok({ by: 'ana', via: 'cli', decidedAt: now, feedback: null }, now),
+        );
         break;
       case 'applying':
         event = done('applyChanges', outcome === 'apply_error' ? fail('APPLY_FAILED', now) : ok(applied, now));

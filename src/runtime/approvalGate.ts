@@ -23,15 +23,15 @@ export interface ApprovalGateOptions {
 
 /** The run's approval gates: requests go to its log, decisions come from its decisions stream. */
 export function createApprovalGate(options: ApprovalGateOptions): ApprovalGate {
-  const asked = new Set<string>();
+  const asked = new Map<string, Record<string, string | null>>();
   for (const event of options.history) {
-    if (event.type === 'approval.requested') asked.add(key(event.data.phaseIndex, event.data.attempt));
+    if (event.type === 'approval.requested') asked.set(key(event.data.phaseIndex, event.data.attempt), event.data.hashes);
   }
   return {
     decision: async (phaseIndex, attempt) => decisionFor((await readDecisions(options.store, options.runId)).decisions, phaseIndex, attempt),
-    requested: (phaseIndex, attempt) => asked.has(key(phaseIndex, attempt)),
+    requested: (phaseIndex, attempt) => asked.get(key(phaseIndex, attempt)) ?? null,
     request: async (request: ApprovalRequest) => {
-      asked.add(key(request.phaseIndex, request.attempt));
+      asked.set(key(request.phaseIndex, request.attempt), request.hashes);
       const state = 'awaiting_approval';
       options.note({ type: 'approval.requested', actor: `phase-${request.phaseIndex}`, source: state, target: state, data: request, at: options.clock() });
       await options.durable();

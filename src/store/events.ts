@@ -114,7 +114,13 @@ export interface EventDataByType {
    * The phase's validated changes wait for a person: each file's diff against the file as it is now. Noted
    * once per attempt, by the process that first reached the gate.
    */
-  'approval.requested': PhaseScoped & { phaseId: string; summary: string; files: FileDiff[] };
+  'approval.requested': PhaseScoped & {
+    phaseId: string;
+    summary: string;
+    files: FileDiff[];
+    /** Each proposed file's sha256 when asked (null: absent): an approved change to a file changed since is not written. */
+    hashes: Record<string, string | null>;
+  };
   /** A person let the changes through: who, how and when (the decision, from the run's decisions stream). */
   'approval.granted': EffectEventData<AwaitApprovalOutput>;
   /** A person rejected the changes (APPROVAL_REJECTED); the error is their feedback, as the next attempt is told it. */

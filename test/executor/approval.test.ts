@@ -175,3 +175,25 @@ describe('approval gates (real runs, real SQLite log)', () => {
     await executor.close();
   });
 });
+
+describe('a file changed while its proposal waited for approval', () => {
+  it('is not overwritten on approval: nothing is written, and the model is asked again against the file as it is now', async () => {
+    const { repo, llm, executor } = setup([greet('hi'), greet('hi, edited world')]);
+    const first = await executor.runPlan(plan({ waitForApproval: false }));
+    expect(first.status).toBe('awaiting_approval');
+    // The user edits the file while the run waits.
+    writeTree(repo, { 'greet.txt': 'hello, edited\n' });
+    await executor.approve(first.run_id);
+    const second = await executor.resume(first.run_id, { waitForApproval: false });
+    expect(readTree(repo)['greet.txt']).toBe('hello, edited\n');
+    expect(second.status).toBe('awaiting_approval');
+    expect(llm.requests).toHaveLength(2);
+    const retryPrompt = llm.requests[1]?.messages.map((m) => m.content).join('\n') ?? '';
+    expect(retryPrompt).toContain('greet.txt changed on disk while the proposal waited for approval');
+    expect(retryPrompt).toContain('hello, edited');
+    const log = await logOf(executor, first.run_id);
+    const request = log.filter((e) => e.type === 'approval.requested').at(-1);
+    expect(request?.type === 'approval.requested' && request.data.files[0]).toMatchObject({ kind: 'text', hunks: [{ lines: [{ op: '-', text: 'hello, edited' }, { op: '+', text: 'hi, edited world' }] }] });
+    await executor.close();
+  });
+});

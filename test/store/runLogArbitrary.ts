@@ -66,7 +66,7 @@ const dataByType: { [K in RunEventType]: fc.Arbitrary<unknown> } = {
   'response.rejected': effect(fc.record({ summary: text, files: bulk })),
   'changes.validated': effect(bulk),
   'changes.rejected': effect(bulk),
-  'approval.requested': fc.record({ phaseIndex: index, attempt, phaseId: text, summary: text, files: fc.constant([]) }),
+  'approval.requested': fc.record({ phaseIndex: index, attempt, phaseId: text, summary: text, files: fc.constant([]), hashes: fc.constant({}) }),
   'approval.granted': effect(fc.record({ by: text, via: fc.constant('cli'), decidedAt: fc.nat(), feedback: fc.option(text) })),
   'approval.rejected': effect(bulk),
   'approval.decided': fc.record({ phaseIndex: index, attempt, approved: fc.boolean(), feedback: fc.option(text), by: text, via: fc.constant('cli'), at: fc.nat() }),

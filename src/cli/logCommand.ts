@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { appliedDiffs, formatFileDiff } from '../diff/index.js';
 import { AutopackError } from '../model/errors.js';
 import { isDriven } from '../runtime/lease.js';
+import { decisionHint } from './approvalPrompt.js';
 import { evolveRunStateInPlace, initialRunState, type RunState, type StoredRunEvent } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { cliCommand } from './commandName.js';
@@ -47,6 +48,10 @@ export async function logCommand(runId: string, flags: LogLocation & { json?: bo
       }
       if (flags.follow !== true || ENDED.has(state.status)) return 0;
       if (!(await isDriven(store, runId))) {
+        if (state.status === 'awaiting_approval') {
+          io.stderr(`autopack: ${runId} stopped at an approval gate; ${decisionHint(runId)}, then \`${cliCommand()} resume ${runId}\``);
+          return 0;
+        }
         io.stderr(`autopack: no process is driving ${runId} (it crashed or was stopped); \`${cliCommand()} resume ${runId}\` continues it`);
         return 0;
       }

@@ -37,6 +37,11 @@ describe('autopack approval gates (child processes, real SQLite log)', () => {
     expect(first.stderr).toContain('--- a/greet.txt\n+++ b/greet.txt\n@@ -1,1 +1,1 @@\n-hello\n+hi');
     expect(fs.readFileSync(path.join(repo, 'greet.txt'), 'utf8')).toBe('hello\n');
 
+    // Following a run stopped at its gate ends at once, saying how to go on.
+    const follow = await runCli(['log', runId, '--repo', repo, '--follow', '--diff']);
+    expect(follow.code).toBe(0);
+    expect(follow.stdout).toContain('-hello\n+hi');
+    expect(follow.stderr).toContain(`${runId} stopped at an approval gate; decide with:`);
     const runs = await runCli(['runs', '--repo', repo]);
     expect(runs.stdout).toMatch(new RegExp(`${runId}\\s+awaiting_approval`));
     const status = await runCli(['status', runId, '--repo', repo]);

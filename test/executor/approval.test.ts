@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { AutopackError, PhaseExecutor, ScriptedLLMClient, createSqliteEventStore, foldRunState, type StoredRunEvent } from '../../src/index.js';
+import { AutopackError, PhaseExecutor, ScriptedLLMClient, createSqliteEventStore, foldRunState, type EventStore, type StoredRunEvent } from '../../src/index.js';
+import { listRunStreams } from '../../src/store/decisions.js';
+import { useTestSchema } from '../support/postgresSchema.js';
 import { verifyRun } from '../../src/runtime/verifyRun.js';
 import { readDecisions } from '../../src/store/decisions.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
@@ -11,11 +13,11 @@ const tempDir = useTempDirs();
 const fastBackoff = { initialMs: 1, maxMs: 5, multiplier: 2 };
 const greet = (text: string) => ({ content: answer(`greet ${text}`, [{ path: 'greet.txt', mode: 'modify', new_content: `${text}\n` }]) });
 
-function setup(answers: { content: string }[]) {
+function setup(answers: { content: string }[], eventStore?: EventStore) {
   const repo = tempDir();
   writeTree(repo, { 'README.md': '# demo\n', 'greet.txt': 'hello\n' });
   const llm = new ScriptedLLMClient(answers);
-  const executor = new PhaseExecutor({ llmClient: llm, repoRoot: repo, backoff: fastBackoff });
+  const executor = new PhaseExecutor({ llmClient: llm, repoRoot: repo, backoff: fastBackoff, ...(eventStore === undefined ? {} : { eventStore }) });
   return { repo, llm, executor };
 }
 
@@ -195,5 +197,34 @@ describe('a file changed while its proposal waited for approval', () => {
     const request = log.filter((e) => e.type === 'approval.requested').at(-1);
     expect(request?.type === 'approval.requested' && request.data.files[0]).toMatchObject({ kind: 'text', hunks: [{ lines: [{ op: '-', text: 'hello, edited' }, { op: '+', text: 'hi, edited world' }] }] });
     await executor.close();
+  });
+});
+
+describe('approval gates on PostgreSQL (a real cluster)', () => {
+  it('keeps decisions in a stream beside the run that run listings leave out, and of two decisions at once exactly one counts', async () => {
+    const db = await useTestSchema();
+    const store = await db.open();
+    const { repo, executor } = setup([greet('hi'), greet('hello, world')], store);
+    const first = await executor.runPlan(plan({ waitForApproval: false }));
+    expect(first.status).toBe('awaiting_approval');
+
+    // Two people on two connections decide at once: one append wins, the other is told who decided.
+    const deciders = await Promise.all([db.open(), db.open()]).then((stores) =>
+      stores.map((eventStore) => new PhaseExecutor({ llmClient: new ScriptedLLMClient([]), repoRoot: repo, eventStore })),
+    );
+    const [ana, ben] = deciders as [PhaseExecutor, PhaseExecutor];
+    const outcomes = await Promise.allSettled([ana.approve(first.run_id, { by: 'ana' }), ben.reject(first.run_id, 'no', { by: 'ben' })]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === 'rejected');
+    expect(refused?.status === 'rejected' && (refused.reason as AutopackError).code).toBe('APPROVAL_NOT_PENDING');
+    const { decisions } = await readDecisions(store, first.run_id);
+    expect(decisions).toHaveLength(1);
+
+    expect((await store.listStreams()).map((s) => s.stream)).toEqual([first.run_id, `decisions/${first.run_id}`]);
+    expect((await listRunStreams(store)).map((s) => s.stream)).toEqual([first.run_id]);
+
+    const next = await executor.resume(first.run_id, { waitForApproval: false });
+    expect(next.status).toBe(decisions[0]?.approved === true ? 'succeeded' : 'awaiting_approval');
+    await Promise.all(deciders.map((d) => d.close()));
   });
 });

@@ -57,6 +57,9 @@ describe('autopack approval gates (child processes, real SQLite log)', () => {
     const rejected = await runCli(['reject', runId, '--repo', repo, '--feedback', 'say hello to the world', '--by', 'ana']);
     expect(rejected.code, rejected.stderr).toBe(0);
     expect(rejected.stdout).toContain(`rejected phase greet (attempt 1) of run ${runId}, as ana; continue the run with:`);
+    // The decision's stream is not a run.
+    const listed = await runCli(['runs', '--repo', repo, '--json']);
+    expect((JSON.parse(listed.stdout) as { run_id: string }[]).map((r) => r.run_id)).toEqual([runId]);
     const decided = await runCli(['status', runId, '--repo', repo]);
     expect(decided.stdout).toContain(`rejected (say hello to the world) by ana;`);
 

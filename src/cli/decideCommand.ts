@@ -1,12 +1,10 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import { AutopackError } from '../model/errors.js';
 import { decideApproval, type DecidedApproval } from '../runtime/decideApproval.js';
-import { describeLocation, isDatabaseUrl, openEventStore } from '../store/openEventStore.js';
 import { cliCommand } from './commandName.js';
 import { parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
-import { dbPathFrom, requireRun } from './openLog.js';
+import { openLogForWriting, requireRun } from './openLog.js';
 
 export const DecideFlagsSchema = z.object({
   repo: z.string().optional(),
@@ -33,12 +31,7 @@ export async function decideCommand(approved: boolean, runId: string, rawFlags: 
   if (!approved && (flags.feedback ?? '').trim() === '') {
     throw new AutopackError('INPUT_INVALID', '--feedback: a rejection needs feedback, what the model should change (e.g. --feedback "keep the public API as it is")');
   }
-  const where = dbPathFrom(flags);
-  const dbPath = describeLocation(where);
-  if (!isDatabaseUrl(where) && !fs.existsSync(where)) {
-    throw new AutopackError('RUN_NOT_FOUND', `no event log at ${dbPath}; point at the run's log with --repo DIR or --db PATH`);
-  }
-  const store = await openEventStore(where);
+  const { store, dbPath } = await openLogForWriting(flags);
   try {
     await requireRun(store, runId, dbPath);
     const decided = await decideApproval(

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { AutopackError } from '../model/errors.js';
 import type { EventStore, RunQueue } from '../store/index.js';
@@ -33,6 +34,19 @@ export async function openLogReadonly(location: LogLocation): Promise<{ store: E
     return { ...(await openPostgresLog(where)), dbPath: describeLocation(where) };
   }
   return { store: await openEventStore(where, { readonly: true }), dbPath: describeLocation(where), queue: null };
+}
+
+/**
+ * Opens an existing log to append to it (a decision, an undo): refused when the SQLite file is not there,
+ * since creating an empty one would only hide a wrong --repo or --db.
+ */
+export async function openLogForWriting(location: LogLocation): Promise<{ store: EventStore; dbPath: string }> {
+  const where = dbPathFrom(location);
+  const dbPath = describeLocation(where);
+  if (!isDatabaseUrl(where) && !fs.existsSync(where)) {
+    throw new AutopackError('RUN_NOT_FOUND', `no event log at ${dbPath}; point at the run's log with --repo DIR or --db PATH`);
+  }
+  return { store: await openEventStore(where), dbPath };
 }
 
 export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
 import { z } from 'zod';
-import { AutopackError } from '../model/errors.js';
 import { undoRun } from '../runtime/undoRun.js';
-import { describeLocation, isDatabaseUrl, openEventStore } from '../store/openEventStore.js';
 import { parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
-import { dbPathFrom, requireRun } from './openLog.js';
+import { openLogForWriting, requireRun } from './openLog.js';
 
 export const UndoFlagsSchema = z.object({
   repo: z.string().optional(),
@@ -18,12 +15,7 @@ export type UndoFlags = z.input<typeof UndoFlagsSchema>;
 /** `autopack undo RUN [--phase ID]`: one new commit putting the run's files back; logged in the run. */
 export async function undoCommand(runId: string, rawFlags: UndoFlags, io: CliIo): Promise<number> {
   const flags = parseFlags(UndoFlagsSchema, rawFlags);
-  const where = dbPathFrom(flags);
-  const dbPath = describeLocation(where);
-  if (!isDatabaseUrl(where) && !fs.existsSync(where)) {
-    throw new AutopackError('RUN_NOT_FOUND', `no event log at ${dbPath}; point at the run's log with --repo DIR or --db PATH`);
-  }
-  const store = await openEventStore(where);
+  const { store, dbPath } = await openLogForWriting(flags);
   try {
     await requireRun(store, runId, dbPath);
     const outcome = await undoRun(store, runId, dbPath, flags.phase === undefined ? {} : { phaseId: flags.phase });

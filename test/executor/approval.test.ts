@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { AutopackError, PhaseExecutor, ScriptedLLMClient, createSqliteEventStore, foldRunState, type EventStore, type StoredRunEvent } from '../../src/index.js';
+import { AutopackError, PhaseExecutor, ScriptedLLMClient, createSqliteEventStore, foldRunState, type EventStore } from '../../src/index.js';
 import { listRunStreams } from '../../src/store/decisions.js';
 import { useTestSchema } from '../support/postgresSchema.js';
 import { verifyRun } from '../../src/runtime/verifyRun.js';
@@ -8,6 +8,7 @@ import { readDecisions } from '../../src/store/decisions.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
 import { spec } from '../support/phaseSpecs.js';
 import { useTempDirs } from '../support/tempDir.js';
+import { logOf } from '../support/executorLog.js';
 
 const tempDir = useTempDirs();
 const fastBackoff = { initialMs: 1, maxMs: 5, multiplier: 2 };
@@ -19,15 +20,6 @@ function setup(answers: { content: string }[], eventStore?: EventStore) {
   const llm = new ScriptedLLMClient(answers);
   const executor = new PhaseExecutor({ llmClient: llm, repoRoot: repo, backoff: fastBackoff, ...(eventStore === undefined ? {} : { eventStore }) });
   return { repo, llm, executor };
-}
-
-async function logOf(executor: PhaseExecutor, runId: string): Promise<StoredRunEvent[]> {
-  const store = createSqliteEventStore(executor.dbPath, { readonly: true });
-  try {
-    return await store.read(runId);
-  } finally {
-    store.close();
-  }
 }
 
 const plan = (extra: { requireApproval?: boolean; waitForApproval?: boolean; maxRetries?: number; stuckAfter?: number } = {}) => ({

@@ -9,12 +9,12 @@ import {
   toOrchestrationResult,
   type EventStore,
   type HealthCheckSpec,
-  type StoredRunEvent,
 } from '../../src/index.js';
 import { verifyRun } from '../../src/runtime/verifyRun.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
 import { spec } from '../support/phaseSpecs.js';
 import { useTempDirs } from '../support/tempDir.js';
+import { logOf } from '../support/executorLog.js';
 
 const tempDir = useTempDirs();
 const fastBackoff = { initialMs: 1, maxMs: 5, multiplier: 2 };
@@ -26,15 +26,6 @@ function setup(healthChecks: HealthCheckSpec[], answers: { content: string }[], 
   const llm = new ScriptedLLMClient(answers);
   const executor = new PhaseExecutor({ llmClient: llm, repoRoot: repo, healthChecks, backoff: fastBackoff, ...(eventStore === undefined ? {} : { eventStore }) });
   return { repo, llm, executor };
-}
-
-async function logOf(executor: PhaseExecutor, runId: string): Promise<StoredRunEvent[]> {
-  const store = createSqliteEventStore(executor.dbPath, { readonly: true });
-  try {
-    return await store.read(runId);
-  } finally {
-    store.close();
-  }
 }
 
 async function verified(executor: PhaseExecutor, runId: string) {

@@ -315,9 +315,17 @@ loadRuns().then(route);
 setInterval(() => loadRuns().then(() => { if (opening === null && runs.length > 0) route(); }), 3000);
 `;
 
-export const INSPECTOR_PAGE = `<!doctype html>
+const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The page; `token` is written into it only by an inspector that may decide approvals (`--allow-approve`):
+ * no other page can read it, so a write that carries it comes from this page. `cli` is how the commands it
+ * suggests are typed.
+ */
+export const inspectorPage = ({ token, cli }: { token: string | null; cli: string }): string => `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="autopack-cli" content="${escapeHtml(cli)}">${token === null ? '' : `<meta name="autopack-token" content="${escapeHtml(token)}">`}
 <title>autopack inspector</title><style>${STYLE}</style></head>
 <body>
 <header><h1><a href="/">autopack inspector</a></h1><span class="meta">every view is a fold of the event log · ← → step through events</span></header>
@@ -328,8 +336,6 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <script>${SCRIPT}</script>
 </body>
 </html>`;
-
-const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function notFoundPage(what: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · autopack inspector</title><style>${STYLE}</style></head>

@@ -1,16 +1,34 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { startInspector } from '../inspect/server.js';
+import { defaultDecider } from '../runtime/decideApproval.js';
+import { isDatabaseUrl, openEventStore } from '../store/openEventStore.js';
+import { cliCommand } from './commandName.js';
 import { parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
-import { openLogReadonly, requireRun } from './openLog.js';
+import { dbPathFrom, openLogReadonly, requireRun } from './openLog.js';
 
 export const InspectFlagsSchema = z.object({
   repo: z.string().optional(),
   db: z.string().optional(),
   port: z.coerce.number().int('must be a whole number').min(0).max(65_535).default(4317),
   open: z.boolean().default(false),
+  allowApprove: z.boolean().default(false),
 });
+type InspectFlags = z.output<typeof InspectFlagsSchema>;
+
+/**
+ * The log, read-only; with --allow-approve, writable, since a decision is appended to it. It must exist
+ * either way (the read-only open says so when it does not); a PostgreSQL log is read and written through
+ * one connection.
+ */
+async function openLog(flags: InspectFlags): ReturnType<typeof openLogReadonly> {
+  const opened = await openLogReadonly(flags);
+  const where = dbPathFrom(flags);
+  if (!flags.allowApprove || isDatabaseUrl(where)) return opened;
+  await opened.store.close();
+  return { ...opened, store: await openEventStore(where) };
+}
 
 /** Opens the default browser, where there is one; the URL is printed either way. */
 function openBrowser(url: string): void {
@@ -23,12 +41,16 @@ function openBrowser(url: string): void {
 /** Serves the inspector until Ctrl-C; resolves with the exit code once stopped. */
 export async function inspectCommand(runId: string | undefined, rawFlags: Record<string, unknown>, io: CliIo): Promise<number> {
   const flags = parseFlags(InspectFlagsSchema, rawFlags);
-  const { store, dbPath } = await openLogReadonly(flags);
+  const { store, dbPath } = await openLog(flags);
   try {
     if (runId !== undefined) await requireRun(store, runId, dbPath);
-    const server = await startInspector({ store, port: flags.port });
+    const by = defaultDecider();
+    const server = await startInspector({ store, port: flags.port, cli: cliCommand(), ...(flags.allowApprove ? { approvals: { by } } : {}) });
     const url = runId === undefined ? server.url : `${server.url}runs/${encodeURIComponent(runId)}`;
-    io.stderr(`autopack inspector for ${dbPath}\n  ${url}\n(Ctrl-C to stop)`);
+    const approvals = flags.allowApprove
+      ? `approvals: its page may approve or reject a phase waiting at its gate, as ${by}`
+      : `read-only (\`${cliCommand()} inspect --allow-approve\` lets its page approve or reject)`;
+    io.stderr(`autopack inspector for ${dbPath}\n  ${url}\n${approvals}\n(Ctrl-C to stop)`);
     if (flags.open) openBrowser(url);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -209,10 +209,11 @@ program
 
 program
   .command('inspect')
-  .description('serve the web inspector on 127.0.0.1: runs, machine diagrams with live state, and a timeline to step back through any run')
+  .description('serve the web inspector on 127.0.0.1: runs, machine diagrams with live state, a timeline to step back through any run, and the diff a phase waiting for approval proposes')
   .argument('[run]', 'open this run directly')
   .option('--port <n>', 'port to listen on (0: any free port)', '4317')
   .option('--open', 'open it in the default browser')
+  .option('--allow-approve', 'let the page approve or reject a phase waiting for approval, as you (user@host), opening the log writable; only the page this inspector serves can (a token made at each start; other origins are refused). Without it, read-only')
   .addOption(repoOption('repository whose log to read'))
   .addOption(dbOption())
   .action(async (run: string | undefined, flags: Record<string, unknown>) => {

@@ -21,7 +21,7 @@ main { display: grid; grid-template-columns: 330px 1fr; height: calc(100vh - 45p
 #runs tr.run:hover, #runs tr.selected { background: #eef3ff; }
 .status { font-weight: 600; }
 .status-succeeded { color: var(--ok); } .status-failed { color: var(--bad); } .status-running { color: var(--accent); }
-.status-interrupted, .status-stopped { color: var(--warn); }
+.status-interrupted, .status-stopped, .status-awaiting_approval { color: var(--warn); }
 #run { padding: 14px 18px; overflow: auto; }
 #run h2 { margin: 0 0 4px; font-size: 17px; }
 .meta { color: var(--muted); font-size: 12px; }
@@ -60,6 +60,18 @@ svg.machine .arrowhead { fill: #b3b9c6; }
 #phase-list li[data-status="succeeded"] .phase-state { color: var(--ok); }
 #phase-list li[data-status="failed"] .phase-state { color: var(--bad); }
 #phase-list li[data-status="pending"] .phase-state { color: var(--muted); font-weight: normal; }
+#phase-list li[data-state="awaiting_approval"] .phase-state { color: var(--warn); }
+#approval { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; margin: 10px 0; }
+#approval.waiting { border: 2px solid var(--warn); }
+#approval h3 { margin: 0 0 2px; font-size: 15px; }
+#approval h4 { margin: 10px 0 4px; font-size: 13px; }
+#approval textarea { display: block; width: 100%; font: inherit; margin-top: 10px; padding: 4px 6px; }
+#approval ul { margin: 4px 0; padding-left: 18px; }
+.approval-buttons { display: flex; gap: 8px; align-items: center; margin-top: 6px; }
+button.approve { background: var(--ok); border-color: var(--ok); color: #fff; }
+button.reject { background: var(--bad); border-color: var(--bad); color: #fff; }
+button:disabled { opacity: .45; cursor: not-allowed; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f0f2f6; padding: 0 4px; border-radius: 4px; }
 #timeline { position: sticky; top: -14px; background: var(--bg); padding: 8px 0; z-index: 1; }
 #timeline .controls { display: flex; gap: 6px; align-items: center; }
 #timeline input[type=range] { flex: 1; }
@@ -91,12 +103,17 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 const api = async (path) => { const r = await fetch(path); if (!r.ok) throw new Error((await r.json()).error); return r.json(); };
+// Only an inspector started with --allow-approve writes a token into its page; the write endpoint wants it back.
+const TOKEN = $('meta[name="autopack-token"]')?.content ?? null;
+const CLI = $('meta[name="autopack-cli"]')?.content ?? 'autopack';
+const statusText = (status) => status.replace('_', ' ');
+const code = (text) => el('code', {}, text);
 const svgText = {};
 const machineSvg = async (name) => (svgText[name] ??= await (await fetch('/machines/' + name + '.svg')).text());
 const fmtTime = (ms) => ms == null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 const fmtCost = (c) => c == null ? '' : ' · $' + c.toFixed(4);
 
-let current = null; // { runId, view, seq, following, source, state, focus }
+let current = null; // { runId, view, seq, following, source, state, focus, approval: { key, view, draft, decided, error } }
 let runs = []; // newest first
 let opening = null; // the run being opened, before current is set
 
@@ -105,7 +122,7 @@ async function loadRuns() {
   const body = $('#runs tbody');
   body.replaceChildren(...runs.map((r) => el('tr', { class: 'run' + (current?.runId === r.runId ? ' selected' : ''), 'data-run': r.runId, onclick: () => openRun(r.runId, true) },
     el('td', {}, el('div', {}, r.runId), el('div', { class: 'meta' }, fmtTime(r.startedAt) + (r.durationS == null ? '' : ' · ' + r.durationS.toFixed(1) + ' s'))),
-    el('td', {}, el('div', { class: 'status status-' + r.status }, r.status),
+    el('td', {}, el('div', { class: 'status status-' + r.status }, statusText(r.status)),
       el('div', { class: 'meta' }, r.phasesSucceeded + '/' + r.totalPhases + ' ok' + (r.phasesFailed ? ', ' + r.phasesFailed + ' failed' : '')),
       el('div', { class: 'meta' }, r.tokens + ' tok' + fmtCost(r.costUsd))))));
   if (runs.length === 0) body.replaceChildren(el('tr', {}, el('td', { class: 'empty' }, 'No runs in this log yet.')));
@@ -124,15 +141,17 @@ async function openRun(runId, push) {
   if (current?.source) current.source.close();
   if (push) history.pushState({}, '', '/runs/' + encodeURIComponent(runId));
   const view = await api('/api/runs/' + encodeURIComponent(runId));
-  current = { runId, view, seq: view.timeline.length ? view.timeline[view.timeline.length - 1].seq : 0, following: true, source: null, state: null, focus: null };
+  current = { runId, view, seq: view.timeline.length ? view.timeline[view.timeline.length - 1].seq : 0, following: true, source: null, state: null, focus: null,
+    approval: { key: null, view: null, draft: '', decided: null, error: '' } };
   document.querySelectorAll('#runs tr.run').forEach((tr) => tr.classList.toggle('selected', tr.dataset.run === runId));
   const [orchestratorSvg, phaseSvg] = await Promise.all([machineSvg('orchestrator'), machineSvg('phase')]);
   const s = view.summary;
   $('#run').replaceChildren(
     el('h2', {}, runId),
-    el('div', { class: 'meta' }, el('span', { id: 'run-status', class: 'status status-' + s.status }, s.status), ' · ', s.phasesSucceeded + '/' + s.totalPhases + ' phases ok · ' + s.tokens + ' tokens' + fmtCost(s.costUsd) + ' · ' + (view.repoRoot ?? '')),
+    el('div', { class: 'meta' }, el('span', { id: 'run-status', class: 'status status-' + s.status }, statusText(s.status)), ' · ', s.phasesSucceeded + '/' + s.totalPhases + ' phases ok · ' + s.tokens + ' tokens' + fmtCost(s.costUsd) + ' · ' + (view.repoRoot ?? '')),
     ...(view.olderMachines ? [el('div', { class: 'banner' }, 'Written by older machine definitions: shown as logged, read-only (it cannot be resumed by this version).')] : []),
     ...(view.baseline ? [el('div', { class: 'meta', id: 'baseline', title: view.baseline.checks.map((c) => c.name + (c.passed ? ' ok' : ' FAILED')).join(', ') }, view.baseline.text)] : []),
+    el('section', { id: 'approval', hidden: '' }),
     el('div', { id: 'timeline' },
       el('div', { class: 'controls' },
         el('button', { title: 'first event', onclick: () => goTo(1) }, '«'),
@@ -155,7 +174,7 @@ async function openRun(runId, push) {
   $('[data-actor="orchestrator"] .svg').innerHTML = orchestratorSvg;
   $('#phase-focus .svg').innerHTML = phaseSvg;
   renderEvents();
-  await goTo(current.seq, true);
+  await Promise.all([goTo(current.seq, true), refreshApproval()]);
   current.source = new EventSource('/api/runs/' + encodeURIComponent(runId) + '/stream?after=' + lastSeq());
   current.source.addEventListener('append', (message) => onAppend(JSON.parse(message.data)));
 }
@@ -170,6 +189,8 @@ function renderEvents() {
 async function onAppend(entry) {
   if (current.view.timeline.some((e) => e.seq === entry.seq)) return;
   current.view.timeline.push(entry);
+  // A gate asked, decided or left, or the run stopped or went on: the approval panel may change.
+  if (entry.type.startsWith('approval.') || entry.type.startsWith('run.')) refreshApproval();
   $('#timeline-slider').max = String(lastSeq());
   renderEvents();
   if (current.following) await goTo(entry.seq, true); else markTimeline();
@@ -205,7 +226,7 @@ async function goTo(seq, follow = false) {
   ]);
   if (current.runId !== runId || current.seq !== seq) return;
   highlight($('[data-actor="orchestrator"] .svg'), state.orchestrator.state, state.status);
-  $('#orchestrator-meta').textContent = 'run ' + state.status;
+  $('#orchestrator-meta').textContent = 'run ' + statusText(state.status);
   current.state = state;
   renderPhases();
   renderDetail(detail);
@@ -283,6 +304,99 @@ function fileDiff(f) {
   ];
 }
 
+/** The approval panel: always the run as it is now, not at the point of the timeline. Re-drawn only when it changed, keeping any feedback being typed. */
+async function refreshApproval() {
+  const runId = current?.runId;
+  if (runId === undefined) return;
+  const view = await api('/api/runs/' + encodeURIComponent(runId) + '/approval');
+  if (current.runId !== runId) return;
+  const key = JSON.stringify(view);
+  if (key === current.approval.key) return;
+  Object.assign(current.approval, { key, view });
+  renderApproval(view);
+}
+
+const decisionText = (d) => (d.approved ? 'approved' : 'rejected') + ' by ' + d.by + ' (' + d.via + ', ' + fmtTime(d.at) + ')' + (d.feedback ? ': ' + d.feedback : '');
+
+/** What became of a gate: who decided, and how the run goes on. */
+function outcomeLine(decided) {
+  return el('div', { class: 'banner', id: 'approval-outcome' },
+    'phase ' + decided.phaseId + ', attempt ' + decided.attempt + ': ' + decisionText(decided.decision) + '. ',
+    ...(decided.driven ? ['The process waiting at the gate goes on by itself.'] : ['Nothing drives this run now: continue it with ', code(CLI + ' resume ' + current.runId), '.']));
+}
+
+/** Approve, a feedback box and Reject (which needs feedback), for an inspector that may decide. */
+function approvalControls(w) {
+  const state = current.approval;
+  const reject = el('button', { id: 'reject', class: 'reject', title: 'the phase tries again, told your feedback', onclick: () => decide(false, w) }, 'Reject');
+  const sync = () => { reject.disabled = state.draft.trim() === ''; };
+  const feedback = el('textarea', { id: 'feedback', rows: '3', placeholder: 'What should the model change? Needed to reject; with an approval, a note kept in the log.',
+    oninput: (e) => { state.draft = e.target.value; sync(); } });
+  feedback.value = state.draft;
+  sync();
+  return el('div', { id: 'approval-controls' }, feedback,
+    el('div', { class: 'approval-buttons' }, el('button', { id: 'approve', class: 'approve', title: 'apply these changes and go on', onclick: () => decide(true, w) }, 'Approve'), reject));
+}
+
+function renderApproval(a) {
+  const box = $('#approval');
+  if (!box) return;
+  const state = current.approval;
+  const status = $('#run-status');
+  status.textContent = statusText(a.status);
+  status.className = 'status status-' + a.status;
+  const w = a.waiting;
+  const parts = [];
+  if (w) {
+    parts.push(el('h3', {}, 'phase-' + w.phaseIndex + ' · ' + w.phaseId + ' waits for approval'),
+      el('div', { class: 'meta' }, 'attempt ' + w.attempt + ' · proposed ' + fmtTime(w.requestedAt) + ' · ' + w.files.length + ' file' + (w.files.length === 1 ? '' : 's') + ' · nothing is written before it is approved'),
+      el('p', { id: 'approval-summary' }, w.summary),
+      el('div', { id: 'approval-files' }, ...w.files.flatMap((f) => [el('h4', {}, f.status + ' ' + f.path), ...fileDiff(f)])));
+  }
+  // Decided elsewhere and not yet read by the run, or here: kept in sight while its gate waits, or while the
+  // process that waited goes on; once a resumed run has read it, or another gate waits, it is history.
+  const mine = state.decided && (w ? state.decided.phaseIndex === w.phaseIndex && state.decided.attempt === w.attempt : state.decided.driven) ? state.decided : null;
+  const decided = w?.decision ? { phaseId: w.phaseId, attempt: w.attempt, decision: w.decision, driven: a.driven } : mine;
+  if (decided) parts.push(outcomeLine(decided));
+  else if (w && TOKEN) parts.push(approvalControls(w));
+  else if (w) parts.push(el('div', { class: 'banner', id: 'approval-readonly' }, 'This inspector is read-only. Decide with ', code(CLI + ' approve ' + current.runId), ' or ',
+    code(CLI + ' reject ' + current.runId + ' --feedback TEXT'), ', or restart it with ', code(CLI + ' inspect --allow-approve'), ' to decide on this page.'));
+  if (state.error) parts.push(el('div', { class: 'bad', id: 'approval-error' }, state.error));
+  const shown = decided ? [decided.phaseId + '/' + decided.attempt] : [];
+  const earlier = a.decisions.filter((d) => !shown.includes(d.phaseId + '/' + d.attempt));
+  if (earlier.length) parts.push(el('details', { id: 'approval-history', ...(w ? {} : { open: '' }) }, el('summary', {}, earlier.length + ' approval decision' + (earlier.length === 1 ? '' : 's')),
+    el('ul', {}, ...earlier.map((d) => el('li', {}, 'phase ' + d.phaseId + ', attempt ' + d.attempt + ': ' + decisionText(d))))));
+  box.hidden = parts.length === 0;
+  box.classList.toggle('waiting', Boolean(w) && !decided);
+  box.replaceChildren(...parts);
+}
+
+/** Sends the decision about the gate shown (its phase and attempt), with the token this page was served with. */
+async function decide(approved, w) {
+  const runId = current.runId;
+  const state = current.approval;
+  const feedback = state.draft.trim();
+  if (!approved && feedback === '') { state.error = 'A rejection needs feedback: say what the model should change.'; state.key = null; return refreshApproval(); }
+  document.querySelectorAll('#approval-controls button').forEach((b) => { b.disabled = true; });
+  let error = '';
+  try {
+    const response = await fetch('/api/runs/' + encodeURIComponent(runId) + '/approval', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Autopack-Token': TOKEN },
+      body: JSON.stringify({ approved, phaseId: w.phaseId, attempt: w.attempt, ...(feedback ? { feedback } : {}) }),
+    });
+    const answer = await response.json();
+    if (!response.ok) error = answer.error;
+    else Object.assign(state, { decided: answer, draft: '' });
+  } catch (e) {
+    error = 'could not reach the inspector: ' + e.message;
+  }
+  if (current.runId !== runId) return;
+  state.error = error;
+  state.key = null;
+  await refreshApproval();
+}
+
 function renderDetail(d) {
   const parts = [el('div', {}, el('b', {}, '#' + d.entry.seq + ' ' + d.entry.type), ' · ' + d.entry.actor + ' · ' + (d.entry.source ?? '∅') + ' → ' + (d.entry.target ?? '∅')),
     el('div', { class: 'meta' }, fmtTime(d.entry.at) + ' · ' + d.entry.text)];
@@ -295,6 +409,10 @@ function renderDetail(d) {
   }
   if (d.response) parts.push(el('h4', {}, 'Model response · ' + d.response.finishReason), el('pre', { class: 'response' }, d.response.content));
   if (d.files) for (const f of d.files) parts.push(el('h4', {}, f.mode + ' ' + f.path), ...fileDiff(f));
+  if (d.proposed) {
+    parts.push(el('h4', {}, 'Proposed for approval · attempt ' + d.proposed.attempt), el('div', { class: 'meta' }, d.proposed.summary));
+    for (const f of d.proposed.files) parts.push(el('h4', {}, f.status + ' ' + f.path), ...fileDiff(f));
+  }
   if (d.checks) for (const c of d.checks) parts.push(el('h4', { class: c.passed ? 'ok' : 'bad' }, (c.passed ? '✓ ' : '✗ ') + c.name + ' · exit ' + c.exit_code + ' · ' + c.duration.toFixed(2) + ' s' + (c.timed_out ? ' · timed out' : '')),
     ...(c.output_tail ? [el('pre', {}, c.output_tail)] : []));
   parts.push(el('details', {}, el('summary', {}, 'data'), el('pre', {}, JSON.stringify(d.data, null, 2))));
@@ -313,11 +431,21 @@ function route() {
 loadRuns().then(route);
 // A log that had no runs when the page opened shows the first one as soon as it is there.
 setInterval(() => loadRuns().then(() => { if (opening === null && runs.length > 0) route(); }), 3000);
+// A decision made elsewhere (autopack approve) goes beside the run's log, not into it: asked for while a gate waits.
+setInterval(() => { if (current?.approval.view?.status === 'awaiting_approval') refreshApproval().catch(() => {}); }, 3000);
 `;
 
-export const INSPECTOR_PAGE = `<!doctype html>
+const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The page; `token` is written into it only by an inspector that may decide approvals (`--allow-approve`):
+ * no other page can read it, so a write that carries it comes from this page. `cli` is how the commands it
+ * suggests are typed.
+ */
+export const inspectorPage = ({ token, cli }: { token: string | null; cli: string }): string => `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="autopack-cli" content="${escapeHtml(cli)}">${token === null ? '' : `<meta name="autopack-token" content="${escapeHtml(token)}">`}
 <title>autopack inspector</title><style>${STYLE}</style></head>
 <body>
 <header><h1><a href="/">autopack inspector</a></h1><span class="meta">every view is a fold of the event log · ← → step through events</span></header>
@@ -328,8 +456,6 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <script>${SCRIPT}</script>
 </body>
 </html>`;
-
-const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function notFoundPage(what: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · autopack inspector</title><style>${STYLE}</style></head>

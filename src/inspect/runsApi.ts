@@ -3,7 +3,7 @@
  * uses, so the page can never disagree with `autopack status` or `autopack state`.
  */
 import { describeBaseline, describeEvent } from '../cli/describeEvent.js';
-import { appliedDiffs, type AppliedFileDiff } from '../diff/index.js';
+import { appliedDiffs, type AppliedFileDiff, type FileDiff } from '../diff/index.js';
 import { MACHINE_MIGRATIONS } from '../runtime/machineCompatibility.js';
 import { machineVersion } from '../runtime/machineVersion.js';
 import { foldRunState, runTotals, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
@@ -96,6 +96,8 @@ export interface EventDetail {
   errors?: { code: string; errors: string[] };
   /** Each applied file's unified diff against its pre-image, in hunks (or why there is none). */
   files?: AppliedFileDiff[];
+  /** What an attempt proposed at its approval gate (`approval.requested`), each file diffed as it was then. */
+  proposed?: { attempt: number; summary: string; files: FileDiff[] };
   checks?: { name: string; passed: boolean; exit_code: number | null; duration: number; timed_out: boolean; output_tail: string }[];
   data: unknown;
 }
@@ -107,6 +109,7 @@ export function eventDetail(events: readonly StoredRunEvent[], seq: number): Eve
   const event = events.find((e) => e.seq === seq);
   if (event === undefined) return null;
   const detail: EventDetail = { entry: timelineEntry(event), data: event.data };
+  if (event.type === 'approval.requested') detail.proposed = { attempt: event.data.attempt, summary: event.data.summary, files: event.data.files };
   if (!('outcome' in event.data)) return detail;
   const outcome = event.data.outcome;
   if (!outcome.ok) {

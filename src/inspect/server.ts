@@ -1,11 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { orchestratorMachine, phaseMachine } from '../machines/index.js';
 import { AutopackError } from '../model/errors.js';
-import { INSPECTOR_PAGE, notFoundPage } from './page.js';
+import { defaultDecider } from '../runtime/decideApproval.js';
+import { inspectorPage, notFoundPage } from './page.js';
 import { stateAt, type EventStore } from '../store/index.js';
+import { postApproval, readOnlyReply, type ApprovalEndpoint } from './approvalEndpoint.js';
+import { approvalView } from './approvalView.js';
 import { eventDetail, listRuns, runView, timelineEntry } from './runsApi.js';
 import { toSvg } from './svg.js';
+import { createWriteGuard } from './writeGuard.js';
 
 export interface InspectorServer {
   url: string;
@@ -14,17 +19,32 @@ export interface InspectorServer {
 }
 
 export interface InspectorOptions {
-  /** A read-only store is enough: the inspector never writes. */
+  /** A read-only store is enough, unless `approvals` is given: then decisions are appended to it. */
   store: EventStore;
   port?: number;
   /** How often live pages are sent new events (ms). */
   pollMs?: number;
+  /**
+   * Lets the page approve or reject a phase waiting at its approval gate (`POST /api/runs/RUN/approval`,
+   * `--allow-approve`); absent, the inspector only reads. Decisions are recorded as made `by` (default
+   * user@host) at `clock()` (default Date.now).
+   */
+  approvals?: { by?: string; clock?: () => number };
+  /** How the commands the page suggests are typed (`autopack resume RUN`): `cliCommand()` for the CLI. Default autopack. */
+  cli?: string;
 }
 
 const RUN_ID = /^run-[\w.-]+$/;
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    // Never inside another page's frame: a page that framed the inspector could trick a click on Approve.
+    'x-frame-options': 'DENY',
+    'content-security-policy': "frame-ancestors 'none'",
+  });
   res.end(body);
 }
 
@@ -33,13 +53,20 @@ const json = (res: http.ServerResponse, status: number, value: unknown) => send(
 /**
  * The local web inspector: a page and its JSON API over one event log, on 127.0.0.1 only. Every asset
  * is in this package (no CDN), the machine pictures are drawn from the machine definitions, and live
- * runs stream new events to the page as server-sent events.
+ * runs stream new events to the page as server-sent events. It reads only, unless started with
+ * `approvals`: then its page may decide approval gates, with a token only that page holds.
  */
 export async function startInspector(options: InspectorOptions): Promise<InspectorServer> {
   const { store } = options;
   const pollMs = options.pollMs ?? 250;
   const svgs: Record<string, string> = { orchestrator: toSvg(orchestratorMachine), phase: toSvg(phaseMachine) };
   const streams = new Set<http.ServerResponse>();
+  // Made anew at each start, and written only into the page this server serves.
+  const token = options.approvals === undefined ? null : randomBytes(32).toString('base64url');
+  const cli = options.cli ?? 'autopack';
+  const page = inspectorPage({ token, cli });
+  // Set once the port is known.
+  let approvals: ApprovalEndpoint | null = null;
 
   const server = http.createServer((req, res) => void route(req, res));
 
@@ -47,13 +74,23 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const parts = url.pathname.split('/').filter(Boolean);
     try {
-      if (req.method !== 'GET') return json(res, 405, { error: 'the inspector only reads' });
-      if (parts.length === 0) return send(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
+      // The page holds the token: only to a browser that asked for this server by its own name.
+      const misdirected = approvals?.guard.hostRefusal(req.headers) ?? null;
+      if (misdirected !== null) return json(res, 403, { error: misdirected });
+      if (req.method === 'POST' && parts.length === 4 && parts[0] === 'api' && parts[1] === 'runs' && parts[3] === 'approval') {
+        const runId = parts[2] as string;
+        const reply = approvals === null ? readOnlyReply(runId, cli) : await postApproval(req, runId, approvals);
+        return json(res, reply.status, reply.body);
+      }
+      if (req.method !== 'GET') {
+        return json(res, 405, { error: approvals === null ? 'the inspector only reads' : `${req.method ?? ''} ${url.pathname}: only GET here; the one write is POST /api/runs/RUN/approval` });
+      }
+      if (parts.length === 0) return send(res, 200, 'text/html; charset=utf-8', page);
       if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
       if (parts[0] === 'runs' && parts.length === 2) {
         const runId = parts[1] as string;
         if (!RUN_ID.test(runId) || (await store.version(runId)) === 0) return send(res, 404, 'text/html; charset=utf-8', notFoundPage(runId));
-        return send(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
+        return send(res, 200, 'text/html; charset=utf-8', page);
       }
       if (parts[0] === 'machines' && parts.length === 2 && parts[1]?.endsWith('.svg')) {
         const svg = svgs[parts[1].slice(0, -4)];
@@ -68,6 +105,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
       const events = await store.read(runId);
       if (parts.length === 3) return json(res, 200, runView(events));
+      if (parts[3] === 'approval' && parts.length === 4) return json(res, 200, await approvalView(store, runId, events));
       if (parts[3] === 'state' && parts.length === 4) {
         const last = events.at(-1)?.seq ?? 0;
         const at = url.searchParams.has('at') ? Number(url.searchParams.get('at')) : last;
@@ -128,6 +166,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     server.listen(port, '127.0.0.1', resolve);
   });
   const actual = (server.address() as AddressInfo).port;
+  if (options.approvals !== undefined && token !== null) {
+    approvals = { store, guard: createWriteGuard(actual, token), by: options.approvals.by ?? defaultDecider(), clock: options.approvals.clock ?? Date.now };
+  }
   return {
     url: `http://127.0.0.1:${actual}/`,
     port: actual,

@@ -1,14 +1,19 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteEventStore, type EventStore } from '../../src/index.js';
 import { startInspector, type InspectorServer } from '../../src/inspect/server.js';
+import { readDecisions } from '../../src/store/decisions.js';
 import { crashModel, writeScenario } from '../support/crashScenario.js';
 import { startFakeOpenAI } from '../support/fakeOpenAIServer.js';
 import { finishedExampleRun } from '../support/finishedRun.js';
+import { readTree } from '../support/repoFixture.js';
 import { projectRoot, runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
+import { runAwaitingApproval, type GatedRun } from './gatedRun.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -213,4 +218,160 @@ describe.skipIf(!haveChromium)('inspector in a real browser (chromium, headless)
       await model.close();
     }
   }, 60_000);
+});
+
+/** An inspector over a run stopped at its approval gate; `allowApprove` as `autopack inspect --allow-approve` (a writable store). */
+async function inspectGated(allowApprove: boolean): Promise<{ run: GatedRun; server: InspectorServer; store: EventStore; close(): Promise<void> }> {
+  const run = await runAwaitingApproval(tempDir());
+  const store = createSqliteEventStore(run.dbPath, allowApprove ? {} : { readonly: true });
+  const server = await startInspector({ store, port: 0, pollMs: 100, ...(allowApprove ? { approvals: { by: 'ana@laptop' } } : {}) });
+  return {
+    run,
+    server,
+    store,
+    async close() {
+      await server.close();
+      await store.close();
+      await run.executor.close();
+    },
+  };
+}
+
+describe.skipIf(!haveChromium)('approval gates in a real browser (chromium, headless)', () => {
+  it('shows the waiting phase\'s diff; Approve records the approval, says to resume, and the resumed run applies it', async () => {
+    const { run, server, store, close } = await inspectGated(true);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await page.goto(`${server.url}runs/${run.runId}`);
+      await expect.poll(() => page.locator('#approval h3').textContent(), { timeout: 5_000 }).toBe('phase-0 · greet waits for approval');
+      expect(await page.locator('#approval-summary').textContent()).toBe('greet hi');
+      expect(await page.locator('#approval-files .diff .hunk').allTextContents()).toEqual(['@@ -1,1 +1,1 @@']);
+      expect(await page.locator('#approval-files .diff .del').allTextContents()).toEqual(['1-hello']);
+      expect(await page.locator('#approval-files .diff .add').allTextContents()).toEqual(['1+hi']);
+      expect(await page.locator(`#runs tr[data-run="${run.runId}"] .status`).textContent()).toBe('awaiting approval');
+      expect(await page.locator('#run-status').textContent()).toBe('awaiting approval');
+      // Reject needs feedback; there is none yet.
+      expect(await page.locator('#reject').isDisabled()).toBe(true);
+
+      await page.locator('#approve').click();
+      await expect.poll(() => page.locator('#approval-outcome').textContent()).toContain(`continue it with autopack resume ${run.runId}`);
+      expect(await page.locator('#approval-outcome').textContent()).toContain('phase greet, attempt 1: approved by ana@laptop (inspector');
+      expect(await page.locator('#approve').count()).toBe(0);
+      expect((await readDecisions(store, run.runId)).decisions).toMatchObject([{ phaseIndex: 0, attempt: 1, approved: true, by: 'ana@laptop', via: 'inspector', feedback: null }]);
+
+      const resumed = await run.executor.resume(run.runId, { waitForApproval: false });
+      expect(resumed.status).toBe('succeeded');
+      expect(readTree(run.repo)['greet.txt']).toBe('hi\n');
+      // The page follows the run: over, with the decision kept as history.
+      await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 5_000 }).toBe('succeeded');
+      expect(await page.locator('#approval-history li').allTextContents()).toEqual([expect.stringMatching(/^phase greet, attempt 1: approved by ana@laptop \(inspector, /)]);
+    } finally {
+      await page.close();
+      await close();
+    }
+  });
+
+  it('Reject sends the feedback typed in the box; the next attempt\'s proposal then waits with its own buttons', async () => {
+    const { run, server, store, close } = await inspectGated(true);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await page.goto(`${server.url}runs/${run.runId}`);
+      await page.locator('#feedback').fill('greet the whole world');
+      expect(await page.locator('#reject').isDisabled()).toBe(false);
+      await page.locator('#reject').click();
+      await expect.poll(() => page.locator('#approval-outcome').textContent()).toContain('rejected by ana@laptop');
+      expect((await readDecisions(store, run.runId)).decisions).toMatchObject([{ attempt: 1, approved: false, feedback: 'greet the whole world', via: 'inspector' }]);
+
+      const second = await run.executor.resume(run.runId, { waitForApproval: false });
+      expect(second.status).toBe('awaiting_approval');
+      await expect.poll(() => page.locator('#approval-summary').textContent(), { timeout: 5_000 }).toBe('greet hello, world');
+      expect(await page.locator('#approval .meta').first().textContent()).toMatch(/^attempt 2 · /);
+      expect(await page.locator('#approve').count()).toBe(1);
+      expect(await page.locator('#approval-history li').allTextContents()).toEqual([expect.stringContaining('attempt 1: rejected by ana@laptop')]);
+    } finally {
+      await page.close();
+      await close();
+    }
+  });
+
+  it('a read-only inspector shows the diff and how to decide, with no buttons', async () => {
+    const { run, server, close } = await inspectGated(false);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}runs/${run.runId}`);
+      await expect.poll(() => page.locator('#approval-readonly').textContent(), { timeout: 5_000 }).toBe(
+        `This inspector is read-only. Decide with autopack approve ${run.runId} or autopack reject ${run.runId} --feedback TEXT, or restart it with autopack inspect --allow-approve to decide on this page.`,
+      );
+      expect(await page.locator('#approval-files .diff .add').allTextContents()).toEqual(['1+hi']);
+      expect(await page.locator('#approve, #reject, #feedback').count()).toBe(0);
+    } finally {
+      await page.close();
+      await close();
+    }
+  });
+
+  it('another page open in the same browser cannot decide, not even with the token, nor frame the inspector', async () => {
+    const { run, server, store, close } = await inspectGated(true);
+    // Leaked on purpose: the page below must fail even with it.
+    const token = /<meta name="autopack-token" content="([^"]+)">/.exec(await (await fetch(server.url)).text())?.[1] ?? '';
+    expect(token).not.toBe('');
+    const target = `${server.url}api/runs/${run.runId}/approval`;
+    const attackerPage = `<!doctype html><html><body>
+<form id="form" method="POST" action="${target}" enctype="text/plain" target="sink"><input name='{"approved":true,"x":"' value='"}'></form>
+<iframe name="sink"></iframe>
+<iframe id="framed" src="${server.url}runs/${run.runId}" onload="window.framedLoaded = true"></iframe>
+<script>
+const target = ${JSON.stringify(target)};
+const token = ${JSON.stringify(token)};
+const body = JSON.stringify({ approved: true });
+const tries = {
+  json: () => fetch(target, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }),
+  jsonWithToken: () => fetch(target, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Autopack-Token': token }, body }),
+  noCors: () => fetch(target, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body }),
+  noCorsWithToken: () => fetch(target, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain', 'X-Autopack-Token': token }, body }),
+  noCorsForm: () => fetch(target, { method: 'POST', mode: 'no-cors', body: new URLSearchParams({ approved: 'true' }) }),
+};
+window.outcomes = {};
+Promise.all(Object.entries(tries).map(([name, send]) => send().then((r) => { outcomes[name] = 'answered ' + r.type; }, (e) => { outcomes[name] = 'blocked'; })))
+  .then(() => { window.fetchesDone = true; });
+</script></body></html>`;
+    const attacker = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(attackerPage);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+      await expect.poll(() => page.evaluate('window.fetchesDone === true'), { timeout: 5_000 }).toBe(true);
+      // A JSON fetch needs a preflight, which gets no CORS headers: the browser never sends it. A no-cors one is
+      // sent, opaque to its page: the server refuses it (another origin, no token: the browser drops the header).
+      expect(await page.evaluate('window.outcomes')).toEqual({ json: 'blocked', jsonWithToken: 'blocked', noCors: 'answered opaque', noCorsWithToken: 'answered opaque', noCorsForm: 'answered opaque' });
+      // The classic JSON-by-form trick: a text/plain form whose body parses as JSON.
+      const formAnswer = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
+      await page.evaluate("document.getElementById('form').submit()");
+      expect((await formAnswer).status()).toBe(403);
+      // Framed, the inspector's page is not shown (X-Frame-Options, frame-ancestors): no button to trick a click on.
+      await expect.poll(() => page.evaluate('window.framedLoaded === true'), { timeout: 5_000 }).toBe(true);
+      const framed = page.frames().filter((f) => f.parentFrame() === page.mainFrame() && f.name() !== 'sink');
+      expect(framed).toHaveLength(1);
+      expect(await framed[0]?.locator('header h1').count()).toBe(0);
+
+      expect((await readDecisions(store, run.runId)).decisions).toEqual([]);
+      // The inspector's own page still decides.
+      const own = await browser.newPage();
+      try {
+        await own.goto(`${server.url}runs/${run.runId}`);
+        await own.locator('#approve').click();
+        await expect.poll(() => own.locator('#approval-outcome').count()).toBe(1);
+        expect((await readDecisions(store, run.runId)).decisions).toHaveLength(1);
+      } finally {
+        await own.close();
+      }
+    } finally {
+      await page.close();
+      await new Promise((resolve) => attacker.close(resolve));
+      await close();
+    }
+  });
 });

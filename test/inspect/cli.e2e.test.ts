@@ -4,9 +4,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
+import { createSqliteEventStore } from '../../src/index.js';
+import { readDecisions } from '../../src/store/decisions.js';
 import { finishedExampleRun } from '../support/finishedRun.js';
 import { projectRoot, runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
+import { runAwaitingApproval } from './gatedRun.js';
 
 const tempDir = useTempDirs();
 const example = path.join(projectRoot, 'examples', 'greeter');
@@ -69,6 +72,46 @@ describe('inspect, graph and run --inspect (child processes)', () => {
     const result = await serving;
     expect(result.code).toBe(0);
     expect(served).toContain('<title>autopack inspector</title>');
+  });
+
+  it('inspect --allow-approve opens the log writable and lets its page decide; without it, the page cannot', async () => {
+    const gated = await runAwaitingApproval(tempDir());
+    await gated.executor.close();
+    /** Serves the inspector, posts an approval the way its page does, and stops it. */
+    const approveThrough = async (flags: string[]) => {
+      let answer: { status: number; body: string } | null = null;
+      const result = await runCli(['inspect', gated.runId, '--repo', gated.repo, '--port', '0', ...flags], {
+        onStderr: (text, child) => {
+          const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(text)?.[0];
+          if (url === undefined || answer !== null || !text.includes('(Ctrl-C to stop)')) return;
+          answer = { status: 0, body: '' };
+          void (async () => {
+            const token = /<meta name="autopack-token" content="([^"]+)">/.exec(await (await fetch(url)).text())?.[1] ?? '';
+            const response = await fetch(`${url}api/runs/${gated.runId}/approval`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-autopack-token': token, origin: url.slice(0, -1) },
+              body: '{"approved":true}',
+            });
+            answer = { status: response.status, body: await response.text() };
+            child.kill('SIGINT');
+          })();
+        },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      return { answer: answer as { status: number; body: string } | null, stderr: result.stderr };
+    };
+    const readOnly = await approveThrough([]);
+    expect(readOnly.stderr).toMatch(/read-only \(`.* inspect --allow-approve` lets its page approve or reject\)/);
+    expect(readOnly.answer?.status).toBe(403);
+    const allowed = await approveThrough(['--allow-approve']);
+    expect(allowed.stderr).toMatch(/approvals: its page may approve or reject a phase waiting at its gate, as \S+@\S+/);
+    expect(allowed.answer?.status, allowed.answer?.body).toBe(200);
+    const store = createSqliteEventStore(gated.dbPath, { readonly: true });
+    try {
+      expect((await readDecisions(store, gated.runId)).decisions).toMatchObject([{ approved: true, via: 'inspector' }]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('prints the machine diagrams as Mermaid, DOT or SVG', async () => {

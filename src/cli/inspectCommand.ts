@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { startInspector } from '../inspect/server.js';
 import { defaultDecider } from '../runtime/decideApproval.js';
-import { isDatabaseUrl, openEventStore } from '../store/openEventStore.js';
 import { cliCommand } from './commandName.js';
 import { parseFlags } from './flags.js';
 import type { CliIo } from './io.js';
-import { dbPathFrom, openLogReadonly, requireRun } from './openLog.js';
+import { openLogForWriting, openLogReadonly, requireRun } from './openLog.js';
 
 export const InspectFlagsSchema = z.object({
   repo: z.string().optional(),
@@ -15,20 +14,6 @@ export const InspectFlagsSchema = z.object({
   open: z.boolean().default(false),
   allowApprove: z.boolean().default(false),
 });
-type InspectFlags = z.output<typeof InspectFlagsSchema>;
-
-/**
- * The log, read-only; with --allow-approve, writable, since a decision is appended to it. It must exist
- * either way (the read-only open says so when it does not); a PostgreSQL log is read and written through
- * one connection.
- */
-async function openLog(flags: InspectFlags): ReturnType<typeof openLogReadonly> {
-  const opened = await openLogReadonly(flags);
-  const where = dbPathFrom(flags);
-  if (!flags.allowApprove || isDatabaseUrl(where)) return opened;
-  await opened.store.close();
-  return { ...opened, store: await openEventStore(where) };
-}
 
 /** Opens the default browser, where there is one; the URL is printed either way. */
 function openBrowser(url: string): void {
@@ -41,7 +26,8 @@ function openBrowser(url: string): void {
 /** Serves the inspector until Ctrl-C; resolves with the exit code once stopped. */
 export async function inspectCommand(runId: string | undefined, rawFlags: Record<string, unknown>, io: CliIo): Promise<number> {
   const flags = parseFlags(InspectFlagsSchema, rawFlags);
-  const { store, dbPath } = await openLog(flags);
+  // Read-only unless the page may decide, since a decision is appended to the log.
+  const { store, dbPath } = flags.allowApprove ? await openLogForWriting(flags) : await openLogReadonly(flags);
   try {
     if (runId !== undefined) await requireRun(store, runId, dbPath);
     const by = defaultDecider();

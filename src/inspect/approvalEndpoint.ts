@@ -7,8 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AutopackError, type ErrorCode } from '../model/errors.js';
 import { decideApproval, type DecidedApproval } from '../runtime/decideApproval.js';
-import { foldRunState, type EventStore } from '../store/index.js';
-import { waitingPhase } from './approvalView.js';
+import type { EventStore } from '../store/index.js';
 import type { WriteGuard } from './writeGuard.js';
 
 /** Feedback goes into the next attempt's prompt: a few paragraphs, not a file. */
@@ -88,17 +87,12 @@ export async function postApproval(req: IncomingMessage, runId: string, endpoint
   if (text === null) return refuse(413, `body: over ${MAX_BODY_BYTES / 1024} KiB; feedback is at most ${MAX_FEEDBACK_CHARS} characters`);
   const request = parseRequest(text);
   if (typeof request === 'string') return refuse(400, request);
-  if (request.attempt !== undefined) {
-    const phase = waitingPhase(foldRunState(await store.read(runId)), request.phaseId);
-    if (phase !== null && phase.approval.attempt !== request.attempt) {
-      return refuse(409, `phase ${phase.id} now waits with attempt ${phase.approval.attempt}, not attempt ${request.attempt}; reload to see what it proposes now (nothing was decided)`);
-    }
-  }
   try {
     const choice = {
       approved: request.approved,
       ...(request.feedback === undefined ? {} : { feedback: request.feedback }),
       ...(request.phaseId === undefined ? {} : { phaseId: request.phaseId }),
+      ...(request.attempt === undefined ? {} : { attempt: request.attempt }),
       by: endpoint.by,
       via: 'inspector' as const,
     };

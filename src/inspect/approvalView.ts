@@ -5,9 +5,10 @@
  */
 import type { FileDiff } from '../diff/index.js';
 import type { ApprovalDecision } from '../model/approval.js';
+import { waitingPhase } from '../runtime/decideApproval.js';
 import { isDriven } from '../runtime/lease.js';
 import { decisionFor, readDecisions } from '../store/decisions.js';
-import { foldRunState, type EventStore, type PhaseState, type RunState, type StoredRunEvent } from '../store/index.js';
+import { foldRunState, type EventStore, type RunState, type StoredRunEvent } from '../store/index.js';
 
 export interface WaitingGate {
   phaseIndex: number;
@@ -29,14 +30,6 @@ export interface ApprovalView {
   driven: boolean;
   /** Every decision about the run, oldest first, with its phase's id. */
   decisions: (ApprovalDecision & { phaseId: string })[];
-}
-
-type GatedPhase = PhaseState & { approval: NonNullable<PhaseState['approval']> };
-
-/** The phase waiting at its gate (the one named, else the first), as decideApproval picks it: the run has not seen its gate decided. */
-export function waitingPhase(state: RunState, phaseId?: string): GatedPhase | null {
-  const waiting = state.phases.filter((p): p is GatedPhase => p.machineState === 'awaiting_approval' && p.approval !== null && p.approval.decision === null);
-  return (phaseId === undefined ? waiting[0] : waiting.find((p) => p.id === phaseId)) ?? null;
 }
 
 export async function approvalView(store: EventStore, runId: string, events: readonly StoredRunEvent[]): Promise<ApprovalView> {

@@ -12,6 +12,11 @@ export interface ApprovalChoice {
   feedback?: string;
   /** The phase, by id; needed only to pick among several waiting (never the case in one run today). */
   phaseId?: string;
+  /**
+   * The attempt whose proposal the person saw: refused when the phase now waits with another, so a
+   * decision is never taken for a proposal nobody has seen (the inspector sends it).
+   */
+  attempt?: number;
   /** Who decides; default user@host. */
   by?: string;
   via: ApprovalSource;
@@ -41,17 +46,32 @@ export function defaultDecider(): string {
 const describeWhere = (state: RunState): string =>
   state.status === 'running' ? 'it is running, with no phase waiting for approval' : `it is ${state.status}`;
 
-/** The phase waiting at its gate, with the attempt it waits for; a clear refusal when there is none. */
-function waitingPhase(state: RunState, runId: string, phaseId: string | undefined): PhaseState & { approval: NonNullable<PhaseState['approval']> } {
-  const waiting = state.phases.filter((p) => p.machineState === 'awaiting_approval' && p.approval !== null && p.approval.decision === null);
-  const phase = phaseId === undefined ? waiting[0] : waiting.find((p) => p.id === phaseId);
-  if (phase?.approval != null) return phase as PhaseState & { approval: NonNullable<PhaseState['approval']> };
+type GatedPhase = PhaseState & { approval: NonNullable<PhaseState['approval']> };
+
+/** The phase waiting at its gate (the one named, else the first) whose gate the run has not seen decided; null when none. */
+export function waitingPhase(state: RunState, phaseId?: string): GatedPhase | null {
+  const waiting = state.phases.filter((p): p is GatedPhase => p.machineState === 'awaiting_approval' && p.approval !== null && p.approval.decision === null);
+  return (phaseId === undefined ? waiting[0] : waiting.find((p) => p.id === phaseId)) ?? null;
+}
+
+/** The waiting phase, or a refusal saying where the run (or the phase named) is instead. */
+function requireWaitingPhase(state: RunState, runId: string, choice: Pick<ApprovalChoice, 'phaseId' | 'attempt'>): GatedPhase {
+  const { phaseId } = choice;
+  const phase = waitingPhase(state, phaseId);
+  if (phase !== null) {
+    if (choice.attempt === undefined || choice.attempt === phase.approval.attempt) return phase;
+    throw new AutopackError(
+      'APPROVAL_NOT_PENDING',
+      `phase ${phase.id} of run ${runId} now waits with attempt ${phase.approval.attempt}, not attempt ${choice.attempt}; look at what it proposes now (nothing was decided)`,
+    );
+  }
   if (phaseId !== undefined && !state.phases.some((p) => p.id === phaseId)) {
     throw new AutopackError('APPROVAL_NOT_PENDING', `run ${runId} has no phase "${phaseId}"; its phases are ${state.phases.map((p) => p.id).join(', ')}`);
   }
   const what = phaseId === undefined ? `run ${runId} is not awaiting approval` : `phase ${phaseId} of run ${runId} is not awaiting approval`;
-  const others = waiting.length > 0 ? `; phase ${waiting.map((p) => p.id).join(', ')} is` : '';
-  throw new AutopackError('APPROVAL_NOT_PENDING', `${what} (${describeWhere(state)})${others}; nothing was decided`);
+  const others = waitingPhase(state);
+  const elsewhere = others === null ? '' : `; phase ${others.id} is`;
+  throw new AutopackError('APPROVAL_NOT_PENDING', `${what} (${describeWhere(state)})${elsewhere}; nothing was decided`);
 }
 
 /**
@@ -66,7 +86,7 @@ export async function decideApproval(store: EventStore, runId: string, choice: A
   }
   const events = await store.read(runId);
   if (events.length === 0) throw new AutopackError('RUN_NOT_FOUND', `no run ${JSON.stringify(runId)} in this log`);
-  const phase = waitingPhase(foldRunState(events), runId, choice.phaseId);
+  const phase = requireWaitingPhase(foldRunState(events), runId, choice);
   const { attempt } = phase.approval;
   const decision: ApprovalDecision = {
     phaseIndex: phase.index,

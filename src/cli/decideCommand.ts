@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AutopackError } from '../model/errors.js';
+import type { RunQueue } from '../store/runQueue.js';
 import { decideApproval, type DecidedApproval } from '../runtime/decideApproval.js';
 import { cliCommand } from './commandName.js';
 import { parseFlags } from './flags.js';
@@ -16,10 +17,19 @@ export const DecideFlagsSchema = z.object({
 });
 export type DecideFlags = z.input<typeof DecideFlagsSchema>;
 
-/** What happens next, said once: a waiting process goes on by itself; otherwise the run needs a resume. */
-function nextStep(decided: DecidedApproval, dbPath: string): string {
+/**
+ * What happens next, said once: a waiting process goes on by itself, a run parked in the queue goes back
+ * to the workers; otherwise the run needs a resume.
+ */
+function nextStep(decided: DecidedApproval, dbPath: string, parked: boolean): string {
   if (decided.driven) return 'the process waiting at the gate goes on by itself';
+  if (parked) return 'it is back in the queue, and the next worker to poll goes on with it';
   return `continue the run with: ${cliCommand()} resume ${decided.runId} --db ${dbPath}`;
+}
+
+async function parkedInQueue(queue: RunQueue | null, runId: string): Promise<boolean> {
+  if (queue === null) return false;
+  return (await queue.list()).some((run) => run.runId === runId && run.state === 'awaiting_approval');
 }
 
 /**
@@ -31,7 +41,7 @@ export async function decideCommand(approved: boolean, runId: string, rawFlags: 
   if (!approved && (flags.feedback ?? '').trim() === '') {
     throw new AutopackError('INPUT_INVALID', '--feedback: a rejection needs feedback, what the model should change (e.g. --feedback "keep the public API as it is")');
   }
-  const { store, dbPath } = await openLogForWriting(flags);
+  const { store, dbPath, queue } = await openLogForWriting(flags);
   try {
     await requireRun(store, runId, dbPath);
     const decided = await decideApproval(
@@ -50,7 +60,8 @@ export async function decideCommand(approved: boolean, runId: string, rawFlags: 
       io.stdout(JSON.stringify(decided, null, 2));
     } else {
       const what = approved ? 'approved' : 'rejected';
-      io.stdout(`${what} phase ${decided.phaseId} (attempt ${decided.attempt}) of run ${runId}, as ${decided.decision.by}; ${nextStep(decided, dbPath)}`);
+      const parked = !decided.driven && (await parkedInQueue(queue, runId));
+      io.stdout(`${what} phase ${decided.phaseId} (attempt ${decided.attempt}) of run ${runId}, as ${decided.decision.by}; ${nextStep(decided, dbPath, parked)}`);
     }
     return 0;
   } finally {

@@ -168,7 +168,7 @@ program
   .option('--api-key-env <name>', 'environment variable holding the API key, read from this worker\'s environment and never logged (default OPENAI_API_KEY)')
   .option('--request-timeout <seconds>', 'give up on one HTTP attempt after this long')
   .option('--record <file>', 'append every request and answer to FILE')
-  .addHelpText('after', wrapped('\nRuns until SIGTERM or Ctrl-C (a second one quits at once). See docs/scale-out.md.'))
+  .addHelpText('after', wrapped('\nRuns until SIGTERM or Ctrl-C (a second one quits at once). A run reaching an approval gate is parked, not waited for: autopack approve|reject RUN sends it back to the workers. See docs/scale-out.md.'))
   .action(async (flags: Record<string, unknown>) => {
     process.exitCode = await (await load.worker()).workerCommand(flags, processIo);
   });

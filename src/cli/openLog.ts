@@ -40,13 +40,17 @@ export async function openLogReadonly(location: LogLocation): Promise<{ store: E
  * Opens an existing log to append to it (a decision, an undo): refused when the SQLite file is not there,
  * since creating an empty one would only hide a wrong --repo or --db.
  */
-export async function openLogForWriting(location: LogLocation): Promise<{ store: EventStore; dbPath: string }> {
+export async function openLogForWriting(location: LogLocation): Promise<{ store: EventStore; dbPath: string; queue: RunQueue | null }> {
   const where = dbPathFrom(location);
   const dbPath = describeLocation(where);
-  if (!isDatabaseUrl(where) && !fs.existsSync(where)) {
+  if (isDatabaseUrl(where)) {
+    const { openPostgresLog } = await import('../store/postgresEventStore.js');
+    return { ...(await openPostgresLog(where)), dbPath };
+  }
+  if (!fs.existsSync(where)) {
     throw new AutopackError('RUN_NOT_FOUND', `no event log at ${dbPath}; point at the run's log with --repo DIR or --db PATH`);
   }
-  return { store: await openEventStore(where), dbPath };
+  return { store: await openEventStore(where), dbPath, queue: null };
 }
 
 export async function requireRun(store: EventStore, runId: string, dbPath: string): Promise<void> {

@@ -54,7 +54,7 @@ export async function workerCommand(rawFlags: WorkerFlags, io: CliIo): Promise<n
       log: io.stderr,
     });
     io.stderr(
-      `autopack worker: stopped; ${summary.finished} run(s) finished, ${summary.handedBack} handed back, ${summary.lost} taken over by others, ${summary.errored} errored`,
+      `autopack worker: stopped; ${summary.finished} run(s) finished, ${summary.parked} parked at approval gates, ${summary.handedBack} handed back, ${summary.lost} taken over by others, ${summary.errored} errored`,
     );
     return EXIT.ok;
   } finally {

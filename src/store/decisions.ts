@@ -8,7 +8,7 @@ import { ApprovalDecisionSchema, type ApprovalDecision } from '../model/approval
 import { AutopackError } from '../model/errors.js';
 import type { EventStore, StreamInfo } from './eventStore.js';
 
-const DECISIONS_PREFIX = 'decisions/';
+export const DECISIONS_PREFIX = 'decisions/';
 
 export const decisionStream = (runId: string): string => `${DECISIONS_PREFIX}${runId}`;
 

@@ -14,7 +14,8 @@ export interface QueuedRunSpec {
   baseSha: string;
 }
 
-export type QueueState = 'queued' | 'running' | 'finished';
+/** `awaiting_approval`: parked at an approval gate, held by no worker until a decision is made. */
+export type QueueState = 'queued' | 'running' | 'awaiting_approval' | 'finished';
 
 export interface QueuedRun extends QueuedRunSpec {
   state: QueueState;
@@ -37,7 +38,8 @@ export interface ClaimedRun {
 /**
  * The queue of runs that workers on several machines take from (PostgreSQL only). A run is claimable while
  * it is not finished and nobody holds its lease (never taken, released, or expired by the database's
- * clock); claiming takes the lease with the next epoch, so the worker it went to before is fenced off.
+ * clock); claiming takes the lease with the next epoch, so the worker it went to before is fenced off. A run
+ * parked at an approval gate is claimable again once a decision about it is appended (or its log moves on).
  */
 export interface RunQueue {
   submit(spec: QueuedRunSpec): Promise<QueuedRun>;
@@ -45,6 +47,12 @@ export interface RunQueue {
   claim(worker: { host: string; pid: number; ttlMs: number; token: string }): Promise<ClaimedRun | null>;
   /** Records how the run ended; only while `fence` still holds its lease (false otherwise). */
   finish(runId: string, fence: LeaseFence, outcome: string): Promise<boolean>;
+  /**
+   * Parks a run at its approval gate: its lease is released and no worker takes it until its decisions
+   * stream moves past `decisionsVersion` (the version at which the caller read it and found no decision
+   * for the waiting attempt), or its log moves on. Only while `fence` still holds its lease (false otherwise).
+   */
+  park(runId: string, fence: LeaseFence, decisionsVersion: number): Promise<boolean>;
   /** Hands a run back (a worker stopping): its lease is released and it is claimable at once. */
   handBack(runId: string, fence: LeaseFence): Promise<void>;
   list(): Promise<QueuedRun[]>;

@@ -9,6 +9,7 @@ import { planFromDocument } from '../plan/loadPlan.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { ClaimedRun, RunQueue } from '../store/runQueue.js';
 import { checkoutRun, pushRun, removeCheckout, type RunCheckout } from './checkout.js';
+import { parkAtGate } from './parkAtGate.js';
 
 export interface WorkerOptions {
   store: EventStore;
@@ -34,6 +35,8 @@ export interface WorkerOptions {
 
 export interface WorkerSummary {
   finished: number;
+  /** Times a run was parked at an approval gate, leaving this worker for others. */
+  parked: number;
   handedBack: number;
   lost: number;
   errored: number;
@@ -47,10 +50,11 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 /**
  * Takes runs from the queue and drives each in a worktree of its own, pushing the run's branch after every
  * phase commit, until `signal` is aborted. A run taken over from a worker that died or froze resumes from
- * its pushed branch and its log: what was logged is not done again.
+ * its pushed branch and its log: what was logged is not done again. A run reaching an approval gate is
+ * parked, not waited for: the worker goes on with other runs, and the decision makes the run claimable.
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
-  const summary: WorkerSummary = { finished: 0, handedBack: 0, lost: 0, errored: 0 };
+  const summary: WorkerSummary = { finished: 0, parked: 0, handedBack: 0, lost: 0, errored: 0 };
   const active = new Set<Promise<void>>();
   let wake: (() => void) | null = null;
   const stopWatching = await options.queue.watch(() => wake?.());
@@ -114,10 +118,12 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
       ...(plan.settings.answerFormat === undefined ? {} : { answerFormat: plan.settings.answerFormat }),
     });
     const lease = { claimed: fence, ttlMs: options.leaseTtlMs };
+    // Nobody answers a prompt here, and a person may take days: the run is parked rather than waited for.
+    const waitForApproval = false;
     let result: OrchestrationResult;
     try {
       result = claimed.begun
-        ? await executor.resume(run.runId, { repoRoot: checkout.dir, rollForward: true, lease, signal: options.signal })
+        ? await executor.resume(run.runId, { repoRoot: checkout.dir, rollForward: true, lease, waitForApproval, signal: options.signal })
         : await executor.runPlan({
             runId: run.runId,
             phases: plan.phases,
@@ -129,11 +135,23 @@ async function driveClaimed(options: WorkerOptions, claimed: ClaimedRun, summary
             ...(plan.settings.stuckAfter === undefined ? {} : { stuckAfter: plan.settings.stuckAfter }),
             ...(plan.settings.baseline === undefined ? {} : { baseline: plan.settings.baseline }),
             lease,
+            waitForApproval,
             signal: options.signal,
             ...(options.llmConnection === undefined ? {} : { llmConnection: options.llmConnection }),
           });
     } finally {
       await executor.close();
+    }
+    if (result.status === 'awaiting_approval') {
+      const gate = await parkAtGate(options.store, options.queue, run.runId, fence);
+      if (gate.parked) {
+        summary.parked += 1;
+        log(`autopack worker: parked ${run.runId} at phase ${gate.phaseId}'s approval gate; a worker takes it again once it is approved or rejected (autopack approve|reject ${run.runId})`);
+      } else {
+        summary.handedBack += 1;
+        log(`autopack worker: ${run.runId} was decided while it stopped at its gate; handed back to go on`);
+      }
+      return;
     }
     if (result.status === 'interrupted') {
       await options.queue.handBack(run.runId, fence);

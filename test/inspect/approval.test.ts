@@ -6,7 +6,7 @@ import { readDecisions } from '../../src/store/decisions.js';
 import { answer, readTree, writeTree } from '../support/repoFixture.js';
 import { spec } from '../support/phaseSpecs.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { runAwaitingApproval, type GatedRun } from './gatedRun.js';
+import { runAwaitingApproval, type GatedRun } from '../support/gatedRun.js';
 
 const tempDir = useTempDirs();
 let run: GatedRun;

@@ -13,7 +13,7 @@ import { finishedExampleRun } from '../support/finishedRun.js';
 import { readTree } from '../support/repoFixture.js';
 import { projectRoot, runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { runAwaitingApproval, type GatedRun } from './gatedRun.js';
+import { runAwaitingApproval, type GatedRun } from '../support/gatedRun.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);

@@ -9,7 +9,7 @@ import { readDecisions } from '../../src/store/decisions.js';
 import { finishedExampleRun } from '../support/finishedRun.js';
 import { projectRoot, runCli } from '../support/runCli.js';
 import { useTempDirs } from '../support/tempDir.js';
-import { runAwaitingApproval } from './gatedRun.js';
+import { runAwaitingApproval } from '../support/gatedRun.js';
 
 const tempDir = useTempDirs();
 const example = path.join(projectRoot, 'examples', 'greeter');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedRunSpec } from '../../src/store/index.js';
+import { appendDecision, type QueuedRunSpec } from '../../src/store/index.js';
 import { event } from '../support/storeEvents.js';
 import { useTestSchema } from '../support/postgresSchema.js';
 
@@ -72,6 +72,65 @@ describe('the run queue (PostgreSQL)', () => {
       const raced = await Promise.all(logs.map((log, i) => log.queue.claim(worker(`r${round}-${i}`))));
       expect(raced.map((c) => c?.run.runId).sort(), `round ${round}`).toEqual(ids);
     }
+  });
+
+  it('keeps a run parked at an approval gate from every worker until a decision is appended, or its log moves; only its lease holder parks it', async () => {
+    const db = await useTestSchema();
+    const { store, queue } = await db.openLog();
+    await queue.submit(spec('gated'));
+    await queue.submit(spec('by-hand'));
+    const claim = async (name: string) => {
+      const claimed = await queue.claim(worker(name));
+      if (claimed === null) throw new Error(`${name} claimed nothing`);
+      return claimed;
+    };
+    const gated = await claim('w1');
+    const byHand = await claim('w2');
+    await store.append('gated', [event(1)], { expectedVersion: 0, fence: gated.fence });
+    await store.append('by-hand', [event(1)], { expectedVersion: 0, fence: byHand.fence });
+    // A decision about an earlier attempt, already there when the worker parks: it does not count.
+    const decision = (attempt: number) => ({ phaseIndex: 0, attempt, approved: true, feedback: null, by: 'ann', via: 'cli' as const, at: 5 });
+    await appendDecision(store, 'gated', decision(1), 0);
+
+    const stale = { ...gated.fence, epoch: gated.fence.epoch + 1 };
+    expect(await queue.park('gated', stale, 1)).toBe(false);
+    expect(await queue.park('gated', gated.fence, 1)).toBe(true);
+    expect(await queue.park('by-hand', byHand.fence, 0)).toBe(true);
+    expect((await queue.list()).map((r) => [r.runId, r.state])).toEqual([['gated', 'awaiting_approval'], ['by-hand', 'awaiting_approval']]);
+    // Leases released, yet neither is claimable: nobody has decided.
+    expect(await queue.claim(worker('w3'))).toBeNull();
+
+    // Someone resumes one by hand (its log moves on): workers may take it, and see how it stands.
+    const resumed = await store.acquireLease('by-hand', { pid: 7, host: 'laptop', ttlMs: 60_000, token: 'hand' });
+    await store.append('by-hand', [event(2)], { expectedVersion: 1, fence: resumed });
+    await store.releaseLease('by-hand', resumed);
+    expect((await claim('w3')).run.runId).toBe('by-hand');
+    expect(await queue.claim(worker('w4'))).toBeNull();
+
+    // The decision about the waiting attempt makes the gated run claimable, begun, with a new epoch.
+    await appendDecision(store, 'gated', decision(2), 1);
+    expect(await claim('w4')).toMatchObject({ run: { runId: 'gated', state: 'running', claims: 2 }, begun: true, fence: { epoch: gated.fence.epoch + 1 } });
+  });
+
+  it('upgrades a queue written by schema 3 (before parking) in place, keeping its runs', async () => {
+    const db = await useTestSchema();
+    const old = await db.openLog();
+    await old.queue.submit(spec('run-1'));
+    const client = await db.connect();
+    const queueTable = `"${db.schema}".run_queue`;
+    // The queue as schema 3 made it: three states, no parked versions.
+    await client.query(`ALTER TABLE ${queueTable} DROP CONSTRAINT run_queue_state_check,
+      ADD CONSTRAINT run_queue_state_check CHECK (state IN ('queued', 'running', 'finished')),
+      DROP COLUMN parked_version, DROP COLUMN parked_decisions`);
+    await client.query(`UPDATE "${db.schema}".schema_version SET version = 3`);
+
+    const { store, queue } = await db.openLog();
+    expect((await client.query<{ version: number }>(`SELECT version FROM "${db.schema}".schema_version`)).rows[0]?.version).toBe(4);
+    const claimed = await queue.claim(worker('w1'));
+    if (claimed === null) throw new Error('the queued run survives the upgrade');
+    await store.append('run-1', [event(1)], { expectedVersion: 0, fence: claimed.fence });
+    expect(await queue.park('run-1', claimed.fence, 0)).toBe(true);
+    expect((await queue.list()).map((r) => [r.runId, r.state])).toEqual([['run-1', 'awaiting_approval']]);
   });
 
   it('wakes a listening worker when a run is submitted or handed back', async () => {

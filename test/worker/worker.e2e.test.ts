@@ -24,6 +24,8 @@ const PLAN = `phases:\n${PHASES.map(
     deliverables: [${id}.txt]
 `,
 ).join('')}`;
+/** The same plan with a person's approval needed before p2 is applied. */
+const GATED_PLAN = PLAN.replace('    deliverables: [p2.txt]\n', '    deliverables: [p2.txt]\n    approval: true\n');
 
 /** Answers each phase's prompt with its file, after `delayMs` (a model that takes a while). */
 async function model(delayMs: number): Promise<FakeOpenAIServer> {
@@ -73,9 +75,9 @@ function origin(): { url: string; base: string } {
   return { url: bare, base: git(bare, 'rev-parse', 'main').trim() };
 }
 
-async function submit(db: string, url: string, count: number): Promise<string[]> {
+async function submit(db: string, url: string, count: number, text = PLAN): Promise<string[]> {
   const plan = path.join(tempDir(), 'plan.yaml');
-  fs.writeFileSync(plan, PLAN);
+  fs.writeFileSync(plan, text);
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const submitted = await runCli(['submit', plan, '--repo', url, '--db', db, '--json']);
@@ -205,6 +207,47 @@ describe('workers on a PostgreSQL queue', () => {
       expect(first.stderr()).toMatch(/handed run-\S+ back/);
       startWorker(db, server.baseURL, tempDir());
       await checkRuns(db, url, base, ids);
+    });
+  }, 120_000);
+
+  it('parks a run at its approval gate, leaving the worker free for others; a decision made from the CLI sends it on', async () => {
+    await scenario(0, async ({ db, url, base, server }) => {
+      expect(GATED_PLAN).toContain('approval: true');
+      const [gated = ''] = await submit(db, url, 1, GATED_PLAN);
+      const worker = startWorker(db, server.baseURL, tempDir(), ['--concurrency', '1']);
+      const { store, queue } = await openPostgresLog(db);
+      const queued = async () => (await queue.list()).find((r) => r.runId === gated);
+      const parkedAfter = (claims: number) =>
+        waitFor(`the run parked after claim ${claims}`, async () => {
+          const run = await queued();
+          return run?.state === 'awaiting_approval' && run.claims === claims ? run : null;
+        });
+      try {
+        await parkedAfter(1);
+        const runs = await runCli(['runs', '--db', db, '--json']);
+        expect((JSON.parse(runs.stdout) as { run_id: string; status: string }[]).find((r) => r.run_id === gated)?.status).toBe('awaiting_approval');
+        // Its one slot is free: a run submitted now is driven to the end while the gated one waits.
+        const [plain = ''] = await submit(db, url, 1);
+        await allFinished(db, [plain]);
+        expect((await queued())?.state).toBe('awaiting_approval');
+        expect(server.requests).toHaveLength(2 + PHASES.length);
+
+        const rejected = await runCli(['reject', gated, '--feedback', 'say why p2 exists', '--db', db]);
+        expect(rejected.code, rejected.stderr).toBe(0);
+        expect(rejected.stdout).toMatch(/rejected phase p2 \(attempt 1\) .*it is back in the queue, and the next worker to poll goes on with it/);
+        // Taken again, asked again with the feedback, and parked at the new attempt's gate.
+        await parkedAfter(2);
+        expect(JSON.stringify(server.requests.at(-1)?.body['messages'])).toContain('say why p2 exists');
+
+        const approved = await runCli(['approve', gated, '--db', db]);
+        expect(approved.code, approved.stderr).toBe(0);
+        await checkRuns(db, url, base, [gated, plain]);
+        // p1, p2 twice (rejected, then approved), p3; and the plain run's three: no answer asked twice.
+        expect(server.requests).toHaveLength(4 + PHASES.length);
+        expect(worker.stderr().match(/parked run-\S+ at phase p2's approval gate/g)).toHaveLength(2);
+      } finally {
+        await store.close();
+      }
     });
   }, 120_000);
 

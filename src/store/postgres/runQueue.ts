@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { AutopackError } from '../../model/errors.js';
+import { DECISIONS_PREFIX } from '../decisions.js';
 import { LeaseConflictError } from '../eventStore.js';
 import type { ClaimedRun, QueuedRun, RunQueue } from '../runQueue.js';
 import { claimLease } from './claimLease.js';
@@ -67,7 +68,7 @@ export function postgresRunQueue(pool: Pool, sql: PostgresStatements): RunQueue 
     async claim(worker) {
       return inTransaction(pool, async (client): Promise<ClaimedRun | null> => {
         for (let pick = 1; pick <= PICKS; pick++) {
-          const picked = (await client.query<{ run_id: string }>(sql.pickClaimable)).rows[0];
+          const picked = (await client.query<{ run_id: string }>({ ...sql.pickClaimable, values: [DECISIONS_PREFIX] })).rows[0];
           if (picked === undefined) return null;
           let claimed: Awaited<ReturnType<typeof claimLease>>;
           try {
@@ -88,6 +89,15 @@ export function postgresRunQueue(pool: Pool, sql: PostgresStatements): RunQueue 
 
     async finish(runId, fence, outcome) {
       return (await pool.query({ ...sql.finishRun, values: [runId, fence.token, fence.epoch, outcome] })).rowCount === 1;
+    },
+
+    async park(runId, fence, decisionsVersion) {
+      return inTransaction(pool, async (client) => {
+        const parked = await client.query({ ...sql.parkRun, values: [runId, fence.token, fence.epoch, decisionsVersion] });
+        if (parked.rowCount !== 1) return false;
+        await client.query({ ...sql.releaseLease, values: [runId, fence.token, fence.epoch] });
+        return true;
+      });
     },
 
     async handBack(runId, fence) {

@@ -9,9 +9,10 @@ import type { NewRunEvent } from '../events.js';
 
 /**
  * Bumped when the tables change; a log written by a newer autopack is refused rather than misread.
- * 2 moved the lease into the streams row, with an epoch, a ttl and an expiry (fencing); 3 added the run queue.
+ * 2 moved the lease into the streams row, with an epoch, a ttl and an expiry (fencing); 3 added the run queue;
+ * 4 added its `awaiting_approval` state (a run parked at an approval gate, holding no worker).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** A named statement: node-postgres prepares it once per connection and reuses it. */
 export interface Statement {
@@ -109,12 +110,19 @@ CREATE TABLE IF NOT EXISTS ${queue} (
   repo          text NOT NULL,
   ref           text NOT NULL,
   base_sha      text NOT NULL,
-  state         text NOT NULL CHECK (state IN ('queued', 'running', 'finished')),
+  state         text NOT NULL,
   submitted_at  bigint NOT NULL,
   worker        text,
   claims        integer NOT NULL DEFAULT 0,
   outcome       text
 );
+-- Schema 4: a run parked at an approval gate is claimable again once its decisions stream or its own log has
+-- moved past the versions it was parked at (a decision made, or the run resumed by hand meanwhile).
+ALTER TABLE ${queue} DROP CONSTRAINT IF EXISTS run_queue_state_check;
+ALTER TABLE ${queue} ADD CONSTRAINT run_queue_state_check CHECK (state IN ('queued', 'running', 'awaiting_approval', 'finished'));
+ALTER TABLE ${queue}
+  ADD COLUMN IF NOT EXISTS parked_version     bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS parked_decisions   bigint NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS run_queue_unfinished ON ${queue} (submitted_at) WHERE state <> 'finished';`,
     writeSchemaVersion: `INSERT INTO ${schemaVersion} (version) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version`,
 
@@ -236,13 +244,17 @@ VALUES ($1, $2, $3, $4, $5, $6, 'queued', ${NOW_MS}) RETURNING *`,
     /**
      * The oldest run no live lease holds, locked so that concurrent claimers skip it rather than wait
      * (SKIP LOCKED): each gets a different run. Its streams row, if any, is locked too, so the lease is
-     * judged and replaced in this same transaction.
+     * judged and replaced in this same transaction. A run parked at an approval gate waits until a decision
+     * is appended to its decisions stream (or its log moves, resumed by hand). $1 is the decisions streams'
+     * prefix.
      */
     pickClaimable: named(
       'pick_claimable',
       `SELECT q.run_id FROM ${queue} q LEFT JOIN ${streams} s ON s.stream = q.run_id
+  LEFT JOIN ${streams} d ON d.stream = $1 || q.run_id
 WHERE q.state <> 'finished'
   AND (s.stream IS NULL OR s.lease_token IS NULL OR s.lease_released OR s.lease_expires_at <= ${NOW_MS})
+  AND (q.state <> 'awaiting_approval' OR COALESCE(d.version, 0) > q.parked_decisions OR COALESCE(s.version, 0) > q.parked_version)
 ORDER BY q.submitted_at, q.run_id
 FOR UPDATE OF q SKIP LOCKED
 LIMIT 1`,
@@ -256,6 +268,20 @@ LIMIT 1`,
       'finish_run',
       `UPDATE ${queue} SET state = 'finished', outcome = $4 WHERE run_id = $1 AND EXISTS (
   SELECT 1 FROM ${streams} WHERE stream = $1 AND lease_token = $2 AND lease_epoch = $3 AND NOT lease_released)`,
+    ),
+    /**
+     * Parks a run at its approval gate: only by its lease holder, with its log's version now and the version
+     * its decisions stream had when the worker found no decision there ($4); a decision (or a resume by hand)
+     * moves past them and makes the run claimable again.
+     */
+    parkRun: named(
+      'park_run',
+      `UPDATE ${queue} q SET state = 'awaiting_approval',
+  parked_version = s.version,
+  parked_decisions = $4
+FROM ${streams} s
+WHERE q.run_id = $1 AND q.state = 'running'
+  AND s.stream = $1 AND s.lease_token = $2 AND s.lease_epoch = $3 AND NOT s.lease_released`,
     ),
     requeueRun: named('requeue_run', `UPDATE ${queue} SET state = 'queued' WHERE run_id = $1 AND state = 'running'`),
     listQueue: named('list_queue', `SELECT * FROM ${queue} ORDER BY submitted_at, run_id`),

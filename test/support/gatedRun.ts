@@ -1,6 +1,8 @@
 import { PhaseExecutor, ScriptedLLMClient } from '../../src/index.js';
-import { answer, writeTree } from '../support/repoFixture.js';
-import { spec } from '../support/phaseSpecs.js';
+import type { EventStore } from '../../src/index.js';
+import type { RunLeaseOptions } from '../../src/executor/phaseExecutor.js';
+import { answer, writeTree } from './repoFixture.js';
+import { spec } from './phaseSpecs.js';
 
 export interface GatedRun {
   repo: string;
@@ -16,12 +18,13 @@ const greet = (text: string) => ({ content: answer(`greet ${text}`, [{ path: 'gr
  * A real run in `repo` stopped at phase greet's approval gate with nothing driving it (it exited there):
  * the model proposes greet.txt `hello` → `hi`; after a rejection, `hello, world`.
  */
-export async function runAwaitingApproval(repo: string): Promise<GatedRun> {
+export async function runAwaitingApproval(repo: string, where: { eventStore?: EventStore; runId?: string; lease?: RunLeaseOptions } = {}): Promise<GatedRun> {
   writeTree(repo, { 'README.md': '# demo\n', 'greet.txt': 'hello\n' });
   const executor = new PhaseExecutor({
     llmClient: new ScriptedLLMClient([greet('hi'), greet('hello, world')]),
     repoRoot: repo,
     backoff: { initialMs: 1, maxMs: 5, multiplier: 2 },
+    ...(where.eventStore === undefined ? {} : { eventStore: where.eventStore }),
   });
   const result = await executor.runPlan({
     phases: [spec('greet', ['greet.txt'])],
@@ -30,6 +33,8 @@ export async function runAwaitingApproval(repo: string): Promise<GatedRun> {
     stopOnFailure: true,
     requireApproval: true,
     waitForApproval: false,
+    ...(where.runId === undefined ? {} : { runId: where.runId }),
+    ...(where.lease === undefined ? {} : { lease: where.lease }),
   });
   if (result.status !== 'awaiting_approval') throw new Error(`the gated run ended ${result.status}`);
   return { repo, dbPath: executor.dbPath, runId: result.run_id, executor };

@@ -77,8 +77,9 @@ describe('the run queue (PostgreSQL)', () => {
   it('keeps a run parked at an approval gate from every worker until a decision is appended, or its log moves; only its lease holder parks it', async () => {
     const db = await useTestSchema();
     const { store, queue } = await db.openLog();
-    await queue.submit(spec('gated'));
-    await queue.submit(spec('by-hand'));
+    // Named in submission order: runs submitted within one millisecond are claimed by name.
+    await queue.submit(spec('run-a-gated'));
+    await queue.submit(spec('run-b-by-hand'));
     const claim = async (name: string) => {
       const claimed = await queue.claim(worker(name));
       if (claimed === null) throw new Error(`${name} claimed nothing`);
@@ -86,30 +87,30 @@ describe('the run queue (PostgreSQL)', () => {
     };
     const gated = await claim('w1');
     const byHand = await claim('w2');
-    await store.append('gated', [event(1)], { expectedVersion: 0, fence: gated.fence });
-    await store.append('by-hand', [event(1)], { expectedVersion: 0, fence: byHand.fence });
+    await store.append('run-a-gated', [event(1)], { expectedVersion: 0, fence: gated.fence });
+    await store.append('run-b-by-hand', [event(1)], { expectedVersion: 0, fence: byHand.fence });
     // A decision about an earlier attempt, already there when the worker parks: it does not count.
     const decision = (attempt: number) => ({ phaseIndex: 0, attempt, approved: true, feedback: null, by: 'ann', via: 'cli' as const, at: 5 });
-    await appendDecision(store, 'gated', decision(1), 0);
+    await appendDecision(store, 'run-a-gated', decision(1), 0);
 
     const stale = { ...gated.fence, epoch: gated.fence.epoch + 1 };
-    expect(await queue.park('gated', stale, 1)).toBe(false);
-    expect(await queue.park('gated', gated.fence, 1)).toBe(true);
-    expect(await queue.park('by-hand', byHand.fence, 0)).toBe(true);
-    expect((await queue.list()).map((r) => [r.runId, r.state])).toEqual([['gated', 'awaiting_approval'], ['by-hand', 'awaiting_approval']]);
+    expect(await queue.park('run-a-gated', stale, 1)).toBe(false);
+    expect(await queue.park('run-a-gated', gated.fence, 1)).toBe(true);
+    expect(await queue.park('run-b-by-hand', byHand.fence, 0)).toBe(true);
+    expect((await queue.list()).map((r) => [r.runId, r.state])).toEqual([['run-a-gated', 'awaiting_approval'], ['run-b-by-hand', 'awaiting_approval']]);
     // Leases released, yet neither is claimable: nobody has decided.
     expect(await queue.claim(worker('w3'))).toBeNull();
 
     // Someone resumes one by hand (its log moves on): workers may take it, and see how it stands.
-    const resumed = await store.acquireLease('by-hand', { pid: 7, host: 'laptop', ttlMs: 60_000, token: 'hand' });
-    await store.append('by-hand', [event(2)], { expectedVersion: 1, fence: resumed });
-    await store.releaseLease('by-hand', resumed);
-    expect((await claim('w3')).run.runId).toBe('by-hand');
+    const resumed = await store.acquireLease('run-b-by-hand', { pid: 7, host: 'laptop', ttlMs: 60_000, token: 'hand' });
+    await store.append('run-b-by-hand', [event(2)], { expectedVersion: 1, fence: resumed });
+    await store.releaseLease('run-b-by-hand', resumed);
+    expect((await claim('w3')).run.runId).toBe('run-b-by-hand');
     expect(await queue.claim(worker('w4'))).toBeNull();
 
     // The decision about the waiting attempt makes the gated run claimable, begun, with a new epoch.
-    await appendDecision(store, 'gated', decision(2), 1);
-    expect(await claim('w4')).toMatchObject({ run: { runId: 'gated', state: 'running', claims: 2 }, begun: true, fence: { epoch: gated.fence.epoch + 1 } });
+    await appendDecision(store, 'run-a-gated', decision(2), 1);
+    expect(await claim('w4')).toMatchObject({ run: { runId: 'run-a-gated', state: 'running', claims: 2 }, begun: true, fence: { epoch: gated.fence.epoch + 1 } });
   });
 
   it('upgrades a queue written by schema 3 (before parking) in place, keeping its runs', async () => {

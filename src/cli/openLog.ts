@@ -22,17 +22,24 @@ export function dbPathFrom(location: LogLocation, env: NodeJS.ProcessEnv = proce
   return givenDbPath(location, env) ?? path.resolve(location.repo ?? '.', '.autonomous_runs', 'autopack.db');
 }
 
-/**
- * Opens an existing log to read it; reading a run must never create or change a database. `dbPath` is
- * the location as it may be printed (a URL without its password).
- */
-export async function openLogReadonly(location: LogLocation): Promise<{ store: EventStore; dbPath: string; queue: RunQueue | null }> {
+export interface OpenedLog {
+  store: EventStore;
+  /** The location as it may be printed (a URL without its password). */
+  dbPath: string;
+  /** A PostgreSQL log's run queue (its runs not begun yet, the runs parked at gates); null on SQLite. */
+  queue: RunQueue | null;
+}
+
+/** A PostgreSQL log with the run queue beside it; `pg` is loaded only here. */
+async function openDatabaseLog(url: string): Promise<OpenedLog> {
+  const { openPostgresLog } = await import('../store/postgresEventStore.js');
+  return { ...(await openPostgresLog(url)), dbPath: describeLocation(url) };
+}
+
+/** Opens an existing log to read it; reading a run must never create or change a database. */
+export async function openLogReadonly(location: LogLocation): Promise<OpenedLog> {
   const where = dbPathFrom(location);
-  if (isDatabaseUrl(where)) {
-    // A PostgreSQL log has a run queue beside it: its runs not begun yet are shown too.
-    const { openPostgresLog } = await import('../store/postgresEventStore.js');
-    return { ...(await openPostgresLog(where)), dbPath: describeLocation(where) };
-  }
+  if (isDatabaseUrl(where)) return openDatabaseLog(where);
   return { store: await openEventStore(where, { readonly: true }), dbPath: describeLocation(where), queue: null };
 }
 
@@ -40,13 +47,10 @@ export async function openLogReadonly(location: LogLocation): Promise<{ store: E
  * Opens an existing log to append to it (a decision, an undo): refused when the SQLite file is not there,
  * since creating an empty one would only hide a wrong --repo or --db.
  */
-export async function openLogForWriting(location: LogLocation): Promise<{ store: EventStore; dbPath: string; queue: RunQueue | null }> {
+export async function openLogForWriting(location: LogLocation): Promise<OpenedLog> {
   const where = dbPathFrom(location);
+  if (isDatabaseUrl(where)) return openDatabaseLog(where);
   const dbPath = describeLocation(where);
-  if (isDatabaseUrl(where)) {
-    const { openPostgresLog } = await import('../store/postgresEventStore.js');
-    return { ...(await openPostgresLog(where)), dbPath };
-  }
   if (!fs.existsSync(where)) {
     throw new AutopackError('RUN_NOT_FOUND', `no event log at ${dbPath}; point at the run's log with --repo DIR or --db PATH`);
   }
